@@ -1,0 +1,51 @@
+// The Pulumi program body: validate configuration, build one environment, return the stack outputs.
+// index.ts runs it under the engine; `slipway plan` runs the same function under the SDK's mocks.
+import * as pulumi from '@pulumi/pulumi';
+import { loadRuntimeConfig } from '../stacks/load';
+import type { SlipwayConfig } from '../stacks/schema';
+import { configHash } from '../stacks/validate';
+import { AwsEnvironment } from './aws/environment';
+import { DockerEnvironment } from './docker/environment';
+import { idleSlotOf } from './slots';
+
+/** What every stack exports. The pipeline reads these through the engine port. */
+export interface StackOutputs {
+  target: string;
+  liveSlot: string;
+  idleSlot: string;
+  publicUrl: pulumi.Output<string>;
+  testUrl: pulumi.Output<string>;
+  blueArtifact: string;
+  blueVersion: string;
+  greenArtifact: string;
+  greenVersion: string;
+  configHash: string;
+}
+
+/** Builds the environment for an already validated configuration. */
+export function defineEnvironment(config: SlipwayConfig, stack: string): StackOutputs {
+  const env =
+    config.target === 'aws'
+      ? new AwsEnvironment(config.app.name, { config, stack })
+      : new DockerEnvironment(config.app.name, { config, stack });
+  return {
+    target: config.target,
+    liveSlot: config.release.live,
+    idleSlot: idleSlotOf(config.release.live),
+    publicUrl: env.publicUrl,
+    testUrl: env.testUrl,
+    // Empty string, not undefined: Pulumi drops undefined outputs and the pipeline reads all four.
+    blueArtifact: config.release.blue.image ?? '',
+    blueVersion: config.release.blue.version ?? '',
+    greenArtifact: config.release.green.image ?? '',
+    greenVersion: config.release.green.version ?? '',
+    configHash: configHash(config),
+  };
+}
+
+/** The whole program: an invalid configuration throws before any resource is registered. */
+export function runProgram(): StackOutputs {
+  const result = loadRuntimeConfig();
+  if (!result.ok) throw new pulumi.RunError(`invalid stack configuration:\n${result.errors.join('\n')}`);
+  return defineEnvironment(result.config, pulumi.getStack());
+}
