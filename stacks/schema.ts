@@ -115,6 +115,9 @@ const promotion = z
       '`auto`: switch when checks pass (continuous deployment); `manual`: wait for an approver (continuous delivery).',
     ),
     approvers: z.array(str('a name').min(1)).default([]).describe('People allowed to approve; required when `manual`.'),
+    bakeSeconds: int(0, 3600)
+      .default(60)
+      .describe('How long the new live slot is watched (smoke checks, alarms) after a switch; a failure in that time rolls back.'),
   })
   .check(
     z.superRefine((p, ctx) => {
