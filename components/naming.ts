@@ -51,3 +51,23 @@ export function baseTags(config: SlipwayConfig, stack: string): Record<string, s
 export function slotTags(config: SlipwayConfig, stack: string, slot: Slot): Record<string, string> {
   return { ...baseTags(config, stack), slot };
 }
+
+/**
+ * Names of the AWS network pieces. VPCs, subnets, gateways and route tables have no name of their
+ * own, only a `Name` tag (what the console shows); security groups do have one, and it must not start
+ * with `sg-` — an app may, so theirs lead with `slipway-`.
+ */
+export function networkNames({ app, stack }: NameParts) {
+  const base = `${app}-${stack}`;
+  return {
+    vpc: base,
+    /** `az` counts from 0; the tag counts from 1 like the console does. */
+    subnet: (tier: 'public' | 'private', az: number) => physicalName(255, base, tier, String(az + 1)),
+    internetGateway: base,
+    natGateway: (index: number) => physicalName(255, base, 'nat', String(index + 1)),
+    routeTable: (tier: 'public' | 'private', index?: number) =>
+      index === undefined ? physicalName(255, base, tier) : physicalName(255, base, tier, String(index + 1)),
+    /** Security group names: <= 255 characters. */
+    securityGroup: (role: 'alb' | 'tasks') => physicalName(255, 'slipway', app, stack, role),
+  };
+}

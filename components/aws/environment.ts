@@ -1,18 +1,178 @@
+// One AWS environment: network, firewall, load balancer with a target group per slot, an ECS cluster,
+// and the blue and green slots. Which slot is live is only the load balancer's routing.
 import * as pulumi from '@pulumi/pulumi';
-import type { AwsConfig } from '../../stacks/schema';
+import { STACK_NAME_MAX } from '../../stacks/limits';
+import { awsConfigSchema, SLOTS, type AwsConfig, type Slot as SlotName } from '../../stacks/schema';
+import { keyPath } from '../../stacks/validate';
+import { baseTags, environmentNames, slotTags, type EnvironmentNames } from '../naming';
+import { slotSpec } from '../slots';
+import { Cluster } from './cluster';
+import { Firewall } from './firewall';
+import { LoadBalancer } from './load-balancer';
+import { Network } from './network';
+import { Slot } from './slot';
 
 export interface AwsEnvironmentArgs {
+  /** The stack's validated configuration (`target: aws`). */
   config: AwsConfig;
+  /** Stack name, e.g. `prod`: part of every physical name and the `environment` tag. */
   stack: string;
+}
+
+const PRODUCTION_PORT = 80;
+
+/**
+ * Checks the arguments again at the component's edge (the program validates stack files, but the
+ * component can be built from code too) and throws one line naming the first bad field.
+ */
+export function validateAwsEnvironmentArgs(args: AwsEnvironmentArgs): void {
+  if (!/^[a-z][a-z0-9-]*$/.test(args.stack) || args.stack.length > STACK_NAME_MAX) {
+    throw new Error(`stack: "${args.stack}" must be 1-${STACK_NAME_MAX} characters of [a-z0-9-], starting with a letter`);
+  }
+  const parsed = awsConfigSchema.safeParse(args.config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${keyPath(issue.path)}: ${issue.message}`);
+  }
 }
 
 export class AwsEnvironment extends pulumi.ComponentResource {
   readonly publicUrl: pulumi.Output<string>;
   readonly testUrl: pulumi.Output<string>;
+  readonly loadBalancerArn: pulumi.Output<string>;
+  readonly loadBalancerDnsName: pulumi.Output<string>;
+  readonly targetGroupArns: Record<SlotName, pulumi.Output<string>>;
+  /** The rollback signals the pipeline watches after a switch, per slot. */
+  readonly alarmNames: Record<SlotName, pulumi.Output<string>[]>;
+  readonly repositoryUrl: pulumi.Output<string>;
+  readonly clusterName: pulumi.Output<string>;
+
+  private readonly config: AwsConfig;
+  private readonly stack: string;
+  private readonly names: EnvironmentNames;
+
   constructor(name: string, args: AwsEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super('slipway:aws:Environment', name, {}, opts);
-    this.publicUrl = pulumi.output('http://todo');
-    this.testUrl = pulumi.output('http://todo');
-    this.registerOutputs({ publicUrl: this.publicUrl, testUrl: this.testUrl });
+    validateAwsEnvironmentArgs(args);
+    this.config = args.config;
+    this.stack = args.stack;
+    this.names = environmentNames({ app: args.config.app.name, stack: args.stack });
+
+    const network = this.createNetwork(name);
+    const firewall = this.createFirewall(name, network);
+    const cluster = this.createCluster(name);
+    const lb = this.createLoadBalancer(name, network, firewall);
+    const slots = this.createSlots(name, { network, firewall, cluster, lb });
+
+    this.loadBalancerArn = lb.arn;
+    this.loadBalancerDnsName = lb.dnsName;
+    this.publicUrl = pulumi.interpolate`http://${lb.dnsName}`;
+    this.testUrl = pulumi.interpolate`http://${lb.dnsName}:${this.config.network.testListenerPort}`;
+    this.targetGroupArns = { blue: lb.targetGroups.blue.arn, green: lb.targetGroups.green.arn };
+    this.alarmNames = { blue: slots.blue.alarmNames, green: slots.green.alarmNames };
+    this.repositoryUrl = cluster.repositoryUrl;
+    this.clusterName = cluster.clusterName;
+    this.registerOutputs({
+      publicUrl: this.publicUrl,
+      testUrl: this.testUrl,
+      loadBalancerArn: this.loadBalancerArn,
+      targetGroupArns: this.targetGroupArns,
+      alarmNames: this.alarmNames,
+      repositoryUrl: this.repositoryUrl,
+      clusterName: this.clusterName,
+    });
+  }
+
+  private get tags(): Record<string, string> {
+    return baseTags(this.config, this.stack);
+  }
+
+  private get nameParts() {
+    return { app: this.config.app.name, stack: this.stack };
+  }
+
+  private createNetwork(name: string): Network {
+    const { vpcCidr, azCount, natGateways } = this.config.network;
+    return new Network(`${name}-network`, { names: this.nameParts, vpcCidr, azCount, natGateways, tags: this.tags }, { parent: this });
+  }
+
+  private createFirewall(name: string, network: Network): Firewall {
+    const { testListenerPort, testListenerCidrs } = this.config.network;
+    return new Firewall(
+      `${name}-firewall`,
+      {
+        names: this.nameParts,
+        vpcId: network.vpcId,
+        productionPort: PRODUCTION_PORT,
+        testPort: testListenerPort,
+        testCidrs: testListenerCidrs,
+        appPort: this.config.app.port,
+        tags: this.tags,
+      },
+      { parent: this },
+    );
+  }
+
+  private createCluster(name: string): Cluster {
+    return new Cluster(
+      `${name}-cluster`,
+      { clusterName: this.names.cluster, repositoryName: this.names.repository, executionRoleName: this.names.executionRole, tags: this.tags },
+      { parent: this },
+    );
+  }
+
+  private createLoadBalancer(name: string, network: Network, firewall: Firewall): LoadBalancer {
+    return new LoadBalancer(
+      `${name}-lb`,
+      {
+        name: this.names.loadBalancer,
+        targetGroupNames: { blue: this.names.targetGroup('blue'), green: this.names.targetGroup('green') },
+        vpcId: network.vpcId,
+        subnetIds: network.publicSubnetIds,
+        securityGroupId: firewall.loadBalancerGroupId,
+        appPort: this.config.app.port,
+        healthPath: this.config.app.healthPath,
+        live: this.config.release.live,
+        productionPort: PRODUCTION_PORT,
+        testPort: this.config.network.testListenerPort,
+        tags: this.tags,
+        slotTags: { blue: slotTags(this.config, this.stack, 'blue'), green: slotTags(this.config, this.stack, 'green') },
+      },
+      { parent: this },
+    );
+  }
+
+  private createSlots(
+    name: string,
+    deps: { network: Network; firewall: Firewall; cluster: Cluster; lb: LoadBalancer },
+  ): Record<SlotName, Slot> {
+    const { network, firewall, cluster, lb } = deps;
+    const make = (slot: SlotName) =>
+      new Slot(
+        `${name}-${slot}`,
+        {
+          spec: slotSpec(this.config, slot),
+          names: {
+            logGroup: this.names.logGroup(slot),
+            taskFamily: this.names.taskFamily(slot),
+            service: this.names.service(slot),
+            alarm: (what) => this.names.alarm(slot, what),
+          },
+          tags: slotTags(this.config, this.stack, slot),
+          appPort: this.config.app.port,
+          capacity: this.config.capacity,
+          alarms: this.config.alarms,
+          retentionDays: this.config.logs.retentionDays,
+          loadBalancerArnSuffix: lb.arnSuffix,
+          targetGroup: lb.targetGroups[slot],
+          clusterArn: cluster.clusterArn,
+          executionRoleArn: cluster.executionRoleArn,
+          subnetIds: network.privateSubnetIds,
+          securityGroupId: firewall.taskGroupId,
+          serviceDependsOn: [...lb.listeners, ...cluster.executionReady, ...network.privateEgress],
+        },
+        { parent: this },
+      );
+    return Object.fromEntries(SLOTS.map((slot) => [slot, make(slot)])) as Record<SlotName, Slot>;
   }
 }
