@@ -1,0 +1,354 @@
+// A real nginx on 127.0.0.1 in front of two real HTTP "slots", plus a load generator: what the router
+// test (test/real/nginx-router.test.ts) and the switch benchmark (bench/switch.ts) both drive.
+//
+//   const blue = await startSlotServer('blue', '1.0.0');
+//   const router = await startNginx((runtime) => renderNginxConfig({ ..., runtime }));
+//   await router.reload(newConfigText);   // rewrite the file, then SIGHUP the master
+//   await router.stop();
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { Agent, createServer, request, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RouterRuntime } from '../../components/docker/nginxConfig';
+
+/** Where Debian's `nginx` package installs the binary; NGINX_BIN overrides it. */
+export const NGINX_BIN = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
+
+/** The nginx binary, or a clear error saying how to get one. */
+export function findNginx(): string {
+  if (!existsSync(NGINX_BIN)) {
+    throw new Error(`nginx not found at ${NGINX_BIN}: install it (apt-get install -y nginx) or set NGINX_BIN`);
+  }
+  return NGINX_BIN;
+}
+
+/** A port that was free a moment ago (bound on port 0, then released). */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+export interface SlotServer {
+  slot: string;
+  version: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** An HTTP server standing in for one slot: every path answers 200 `{slot, version}`. */
+export async function startSlotServer(slot: string, version: string): Promise<SlotServer> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ slot, version }));
+    });
+  });
+  server.keepAliveTimeout = 70_000; // longer than nginx's upstream keepalive, so nginx closes first
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  return {
+    slot,
+    version,
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface NginxProcess {
+  /** Temp directory holding the config, pid file, logs and temp paths. */
+  prefix: string;
+  runtime: RouterRuntime;
+  confPath: string;
+  /** Writes a new config (atomically), checks it with `nginx -t`, then signals the master to reload. */
+  reload(config: string): Promise<void>;
+  /** Writes a new config without signalling; pair with `signalReload()` to time the reload alone. */
+  writeConfig(config: string): Promise<void>;
+  /** SIGHUP to the master named in the pid file: what `nginx -s reload` does. */
+  signalReload(): Promise<void>;
+  /** The error log so far (for failure messages). */
+  errorLog(): Promise<string>;
+  /** Graceful stop (SIGQUIT), then the temp directory is removed. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts nginx in the foreground (master + workers, so reloads work) with a temp prefix, and waits
+ * until its pid file exists and the given ports accept connections.
+ */
+export async function startNginx(render: (runtime: RouterRuntime) => string, ports: number[]): Promise<NginxProcess> {
+  const bin = findNginx();
+  const prefix = await mkdtemp(join(tmpdir(), 'slipway-nginx-'));
+  const runtime: RouterRuntime = {
+    pidFile: join(prefix, 'nginx.pid'),
+    tempDir: prefix,
+    errorLog: join(prefix, 'error.log'),
+    accessLog: 'off',
+  };
+  const confPath = join(prefix, 'nginx.conf');
+  // -e: the compiled-in error log (/var/log/nginx) is opened before the config is read.
+  const base = ['-p', prefix, '-c', confPath, '-e', runtime.errorLog];
+  const writeConfig = async (text: string) => {
+    await writeFile(`${confPath}.next`, text);
+    await rename(`${confPath}.next`, confPath);
+  };
+  await writeConfig(render(runtime));
+  await run(bin, [...base, '-t', '-q']);
+
+  const child: ChildProcess = spawn(bin, [...base, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const errorLog = async () => (await readFile(runtime.errorLog, 'utf8').catch(() => '')) + stderr;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGQUIT');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    }
+    await rm(prefix, { recursive: true, force: true });
+  };
+  const signalReload = async () => {
+    const pid = Number((await readFile(runtime.pidFile, 'utf8')).trim());
+    process.kill(pid, 'SIGHUP');
+  };
+
+  try {
+    await waitFor(async () => existsSync(runtime.pidFile) && (await Promise.all(ports.map(accepts))).every(Boolean), 5000, async () => {
+      return `nginx did not start within 5s:\n${await errorLog()}`;
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  return {
+    prefix,
+    runtime,
+    confPath,
+    writeConfig,
+    signalReload,
+    errorLog,
+    stop,
+    reload: async (text) => {
+      await writeConfig(text);
+      await run(bin, [...base, '-t', '-q']);
+      await signalReload();
+    },
+  };
+}
+
+/** One response as the load generator saw it. */
+export interface Observation {
+  /** `performance.now()` when the response headers arrived. */
+  at: number;
+  status: number;
+  /** The router's slot header, '' if absent. */
+  slot: string;
+}
+
+export interface LoadStats {
+  /** Requests that got a final answer or failed; retries are not counted again. */
+  requests: number;
+  failed: number;
+  /** First few failures: status codes or error messages. */
+  failures: string[];
+  /** Requests sent again because a reused keep-alive connection was closed before any answer. */
+  retried: number;
+  /** Successful responses per slot. */
+  bySlot: Record<string, number>;
+}
+
+export interface Load {
+  stats: LoadStats;
+  /** Resolves with the first successful response from `slot` whose headers arrive after `since`. */
+  firstFrom(slot: string, since: number, timeoutMs: number): Promise<Observation>;
+  stop(): Promise<LoadStats>;
+}
+
+type Attempt = { ok: Observation } | { error: NodeJS.ErrnoException; reused: boolean };
+
+/**
+ * Continuous GETs from `concurrency` clients over keep-alive connections, like browsers behind a
+ * router. Any non-2xx status or transport error counts as failed, with one exception every HTTP client
+ * makes (RFC 9112 section 9.3.1, and Node's own docs for `request.reusedSocket`): a GET sent on a reused
+ * idle connection that the server closed before answering is sent once more, on a new connection.
+ * Those are counted in `retried`; if the retry fails too, the request failed.
+ */
+export function startLoad(url: string, opts: { concurrency?: number; slotHeader: string }): Load {
+  const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency ?? 4 });
+  const header = opts.slotHeader.toLowerCase();
+  const stats: LoadStats = { requests: 0, failed: 0, failures: [], retried: 0, bySlot: {} };
+  const waiters = new Set<{ slot: string; since: number; resolve: (o: Observation) => void }>();
+  let running = true;
+
+  const attempt = (fresh: boolean) =>
+    new Promise<Attempt>((resolve) => {
+      let settled = false;
+      const settle = (a: Attempt) => {
+        if (!settled) resolve(a);
+        settled = true;
+      };
+      const req = request(url, { agent: fresh ? false : agent }, (res) => {
+        const o: Observation = { at: performance.now(), status: res.statusCode ?? 0, slot: String(res.headers[header] ?? '') };
+        res.resume();
+        res.on('end', () => settle({ ok: o }));
+        // An answer had started: never retried.
+        res.on('error', (error) => settle({ error, reused: false }));
+      });
+      req.on('error', (error) => settle({ error, reused: req.reusedSocket }));
+      req.end();
+    });
+
+  const once = async () => {
+    let a = await attempt(false);
+    if ('error' in a && a.reused && a.error.code === 'ECONNRESET') {
+      stats.retried++;
+      // On a new connection: another idle one from the pool may be closing too.
+      a = await attempt(true);
+    }
+    stats.requests++;
+    if ('error' in a) return fail(`${a.error.code ?? ''} ${a.error.message}`.trim());
+    const o = a.ok;
+    if (o.status < 200 || o.status > 299) return fail(`HTTP ${o.status} from ${o.slot || 'unknown slot'}`);
+    stats.bySlot[o.slot] = (stats.bySlot[o.slot] ?? 0) + 1;
+    for (const w of waiters) {
+      if (w.slot === o.slot && o.at > w.since) {
+        waiters.delete(w);
+        w.resolve(o);
+      }
+    }
+  };
+  const fail = (what: string) => {
+    stats.failed++;
+    if (stats.failures.length < 10) stats.failures.push(what);
+  };
+  const loop = async () => {
+    while (running) await once();
+  };
+  const loops = Array.from({ length: opts.concurrency ?? 4 }, loop);
+
+  return {
+    stats,
+    firstFrom: (slot, since, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const w = {
+          slot,
+          since,
+          resolve: (o: Observation) => {
+            clearTimeout(t);
+            resolve(o);
+          },
+        };
+        const t = setTimeout(() => {
+          waiters.delete(w);
+          reject(new Error(`no response from slot ${slot} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(w);
+      }),
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      agent.destroy();
+      return stats;
+    },
+  };
+}
+
+/** One GET: status, slot header and parsed JSON body (or text). */
+export async function get(url: string, slotHeader: string): Promise<{ status: number; slot: string; body: unknown }> {
+  const res = await fetch(url);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // plain text: the router's own 503 answer
+  }
+  return { status: res.status, slot: res.headers.get(slotHeader) ?? '', body };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, message: () => Promise<string>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(await message());
+    await sleep(20);
+  }
+}
+
+function run(bin: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr?.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${bin} ${args.join(' ')} failed (exit ${code}): ${err.trim()}`))));
+  });
+}
+
+/** What one server block of a rendered router config does. */
+export interface Route {
+  listen: string;
+  /** Value of the slot header it adds. */
+  slot: string;
+  /** `host:port` it proxies to, or `503` when it answers for a slot with no release. */
+  target: string;
+}
+
+/**
+ * Reads the routes back out of a rendered nginx.conf (listen, slot header, where it proxies), following
+ * `proxy_pass` through `upstream` blocks and `set` variables: tests assert on behaviour, not on text.
+ */
+export function routesOf(conf: string): Route[] {
+  const upstreams = new Map<string, string>();
+  for (const m of conf.matchAll(/upstream\s+(\S+)\s*\{([^}]*)\}/g)) {
+    const server = /server\s+([^\s;]+)/.exec(m[2] ?? '');
+    if (m[1] && server?.[1]) upstreams.set(m[1], server[1]);
+  }
+  return conf
+    .split(/\n\s*server\s*\{/)
+    .slice(1)
+    .map((block) => {
+      const listen = /listen\s+([^\s;]+)/.exec(block)?.[1] ?? '';
+      const slot = /add_header\s+X-Slipway-Slot\s+(\S+?)\s/.exec(block)?.[1] ?? '';
+      const vars = new Map([...block.matchAll(/set\s+(\$\w+)\s+([^\s;]+);/g)].map((m) => [m[1]!, m[2]!]));
+      let target = /return\s+(\d+)/.exec(block)?.[1] ?? '';
+      let pass = /proxy_pass\s+([^\s;]+);/.exec(block)?.[1];
+      if (pass) {
+        pass = vars.get(pass) ?? pass;
+        const host = pass.replace(/^http:\/\//, '');
+        target = upstreams.get(host) ?? host;
+      }
+      return { listen, slot, target };
+    });
+}
