@@ -1,0 +1,56 @@
+// One slot of a Docker environment: a container running the slot's release, or nothing when the slot
+// has none. Its inputs depend only on that slot's release, never on which slot is live, so a switch
+// leaves it untouched.
+import * as docker from '@pulumi/docker';
+import * as pulumi from '@pulumi/pulumi';
+import type { DockerConfig, Slot } from '../../stacks/schema';
+import { environmentNames, slotTags } from '../naming';
+import { digestOf, slotSpec } from '../slots';
+import { dockerLabels } from './labels';
+import type { Upstream } from './nginxConfig';
+
+export interface DockerSlotArgs {
+  /** The validated stack configuration (target `docker`). */
+  config: DockerConfig;
+  /** Stack name, e.g. `local`; part of the container name and the `environment` label. */
+  stack: string;
+  /** Which slot this is: `blue` or `green`. */
+  slot: Slot;
+  /** Name of the environment's Docker network; the container joins it with the alias `slot`. */
+  network: pulumi.Input<string>;
+}
+
+export class DockerSlot extends pulumi.ComponentResource {
+  /** Where the router reaches this slot on the network; undefined when the slot has no release. */
+  readonly upstream: Upstream | undefined;
+  /** The slot's container, when it has a release. */
+  readonly container: docker.Container | undefined;
+
+  constructor(name: string, args: DockerSlotArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('slipway:docker:Slot', name, {}, opts);
+    const { config, stack, slot } = args;
+    const spec = slotSpec(config, slot);
+
+    if (spec.running && spec.image && spec.version) {
+      this.container = new docker.Container(
+        `${name}-container`,
+        {
+          name: environmentNames({ app: config.app.name, stack }).container(slot),
+          // On the Docker target an artifact is a local image with no registry behind it: the digest in
+          // `repo[:tag]@sha256:<hex>` is the image ID the pipeline built, and running by ID pins exactly
+          // that image whatever the tag points to now.
+          image: digestOf(spec.image),
+          envs: [`PORT=${config.app.port}`, `APP_VERSION=${spec.version}`, `SLOT=${slot}`],
+          memory: config.capacity.memoryMb,
+          restart: 'unless-stopped',
+          networksAdvanced: [{ name: args.network, aliases: [slot] }],
+          labels: dockerLabels(slotTags(config, stack, slot)),
+        },
+        { parent: this },
+      );
+      this.upstream = { host: slot, port: config.app.port };
+    }
+
+    this.registerOutputs({ upstream: this.upstream });
+  }
+}
