@@ -32,14 +32,16 @@ const routerConfigOf = (p: Plan) => String(named(p, ROUTER_CONFIG, 'shop-router-
 const labelsOf = (r: PlannedResource) =>
   Object.fromEntries((r.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
 
-describe('Docker environment under mocks', () => {
-  let both: Plan;
-  let flipped: Plan;
-  beforeAll(async () => {
-    both = await planRelease({ live: 'blue', blue: DIGEST_A, green: DIGEST_B });
-    flipped = await planRelease({ live: 'green', blue: DIGEST_A, green: DIGEST_B });
-  });
+let both: Plan;
+let flipped: Plan;
+let blueOnly: Plan;
+beforeAll(async () => {
+  both = await planRelease({ live: 'blue', blue: DIGEST_A, green: DIGEST_B });
+  flipped = await planRelease({ live: 'green', blue: DIGEST_A, green: DIGEST_B });
+  blueOnly = await planRelease({ live: 'blue', blue: DIGEST_A });
+});
 
+describe('Docker environment under mocks', () => {
   it('routes public to the live slot and test to the idle slot, by network alias', () => {
     expect(routesOf(routerConfigOf(both)).map((r) => [r.listen, r.slot, r.target])).toEqual([
       [String(ROUTER_LISTEN.public), 'blue', 'blue:8080'],
@@ -106,8 +108,8 @@ describe('Docker environment under mocks', () => {
 });
 
 describe('a slot without a release', () => {
-  it('has no container, and its route answers 503', async () => {
-    const p = await planRelease({ live: 'blue', blue: DIGEST_A });
+  it('has no container, and its route answers 503', () => {
+    const p = blueOnly;
     expect(ofType(p, CONTAINER).map((r) => r.name).sort()).toEqual(['shop-blue-container', 'shop-router-container']);
     expect(named(p, 'slipway:docker:Slot', 'shop-green')).toBeDefined();
     expect(routesOf(routerConfigOf(p)).map((r) => [r.slot, r.target])).toEqual([['blue', 'blue:8080'], ['green', '503']]);
@@ -123,8 +125,8 @@ describe('a slot without a release', () => {
 describe('the RouterConfig provider', () => {
   let serialized: string;
   let dir: string;
-  beforeAll(async () => {
-    serialized = String(named(await planRelease({ live: 'blue', blue: DIGEST_A }), ROUTER_CONFIG, 'shop-router-config').inputs.__provider);
+  beforeAll(() => {
+    serialized = String(named(blueOnly, ROUTER_CONFIG, 'shop-router-config').inputs.__provider);
     dir = mkdtempSync(join(tmpdir(), 'slipway-fake-docker-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,7 +7,7 @@
 //   await router.stop();
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -73,12 +73,20 @@ export interface NginxProcess {
   prefix: string;
   runtime: RouterRuntime;
   confPath: string;
-  /** Writes a new config (atomically), checks it with `nginx -t`, then signals the master to reload. */
+  /**
+   * Writes a new config (atomically), checks it with `nginx -t`, signals the master to reload, and
+   * waits until the workers of the old config have exited: from then on only the new config serves.
+   */
   reload(config: string): Promise<void>;
   /** Writes a new config without signalling; pair with `signalReload()` to time the reload alone. */
   writeConfig(config: string): Promise<void>;
-  /** SIGHUP to the master named in the pid file: what `nginx -s reload` does. */
-  signalReload(): Promise<void>;
+  /**
+   * SIGHUP to the master named in the pid file (what `nginx -s reload` does). Returns the old workers
+   * and `performance.now()` just before the signal, to time the switch from.
+   */
+  signalReload(): Promise<{ oldWorkers: Set<number>; at: number }>;
+  /** Waits until these workers (from `signalReload`) have exited. */
+  settled(oldWorkers: Set<number>): Promise<void>;
   /** The error log so far (for failure messages). */
   errorLog(): Promise<string>;
   /** Graceful stop (SIGQUIT), then the temp directory is removed. */
@@ -123,9 +131,24 @@ export async function startNginx(render: (runtime: RouterRuntime) => string, por
     }
     await rm(prefix, { recursive: true, force: true });
   };
+  const masterPid = async () => Number((await readFile(runtime.pidFile, 'utf8')).trim());
   const signalReload = async () => {
-    const pid = Number((await readFile(runtime.pidFile, 'utf8')).trim());
-    process.kill(pid, 'SIGHUP');
+    const master = await masterPid();
+    const oldWorkers = await childrenOf(master);
+    const at = performance.now();
+    process.kill(master, 'SIGHUP');
+    return { oldWorkers, at };
+  };
+  const settled = async (old: Set<number>) => {
+    const master = await masterPid();
+    await waitFor(
+      async () => {
+        const now = await childrenOf(master);
+        return now.size > 0 && ![...old].some((p) => now.has(p));
+      },
+      10_000,
+      async () => `nginx's old workers did not exit within 10s:\n${await errorLog()}`,
+    );
   };
 
   try {
@@ -143,14 +166,27 @@ export async function startNginx(render: (runtime: RouterRuntime) => string, por
     confPath,
     writeConfig,
     signalReload,
+    settled,
     errorLog,
     stop,
     reload: async (text) => {
       await writeConfig(text);
       await run(bin, [...base, '-t', '-q']);
-      await signalReload();
+      await settled((await signalReload()).oldWorkers);
     },
   };
+}
+
+/** Runs `nginx -t` on a config text (in a temp prefix); rejects with nginx's message. */
+export async function checkConfig(text: string): Promise<void> {
+  const bin = findNginx();
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-nginx-t-'));
+  try {
+    await writeFile(join(dir, 'nginx.conf'), text);
+    await run(bin, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log'), '-t', '-q']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** One response as the load generator saw it. */
@@ -270,21 +306,45 @@ export function startLoad(url: string, opts: { concurrency?: number; slotHeader:
   };
 }
 
-/** One GET: status, slot header and parsed JSON body (or text). */
-export async function get(url: string, slotHeader: string): Promise<{ status: number; slot: string; body: unknown }> {
-  const res = await fetch(url);
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // plain text: the router's own 503 answer
-  }
-  return { status: res.status, slot: res.headers.get(slotHeader) ?? '', body };
+/**
+ * One GET on a new connection (so a reload closing idle keep-alive connections cannot interfere):
+ * status, slot header and parsed JSON body (or text).
+ */
+export function get(url: string, slotHeader: string): Promise<{ status: number; slot: string; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('error', reject);
+      res.on('end', () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // plain text: the router's own 503 answer
+        }
+        resolve({ status: res.statusCode ?? 0, slot: String(res.headers[slotHeader.toLowerCase()] ?? ''), body });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Child processes of `pid` (its workers), from the kernel's per-task children list. */
+async function childrenOf(pid: number): Promise<Set<number>> {
+  const tasks = await readdir(`/proc/${pid}/task`);
+  const out = new Set<number>();
+  for (const t of tasks) {
+    const list = await readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '');
+    for (const c of list.split(' ')) if (c.trim()) out.add(Number(c));
+  }
+  return out;
 }
 
 function accepts(port: number): Promise<boolean> {
