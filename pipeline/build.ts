@@ -200,9 +200,16 @@ export async function buildArtifact(opts: BuildOptions): Promise<Artifact> {
   try {
     const iidfile = join(work, 'iid');
     const args = buildCommandArgs({ dir, tag: `${name}:${version}`, baseImage: opts.baseImage, version, commit, labels: opts.labels, iidfile });
-    const r = await run('docker', args, { cwd: dir, onLine: opts.onProgress });
+    const seen: string[] = []; // stdout and stderr interleaved, as they came
+    const onLine = (line: string) => {
+      if (line.trim() !== '') seen.push(line);
+      if (seen.length > FAILURE_TAIL) seen.shift();
+      opts.onProgress?.(line);
+    };
+    const r = await run('docker', args, { cwd: dir, onLine });
     if (r.exitCode !== 0) {
-      const tail = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.trim() !== '').slice(-FAILURE_TAIL);
+      const output = seen.length > 0 ? seen : `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.trim() !== '');
+      const tail = output.slice(-FAILURE_TAIL);
       throw new UserError([`docker build of ${opts.dir} failed (exit ${r.exitCode ?? r.startError}); its last lines:`, ...tail.map((l) => `  ${l}`)]);
     }
     const imageId = existsSync(iidfile) ? readFileSync(iidfile, 'utf8').trim() : '';

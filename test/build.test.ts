@@ -14,11 +14,13 @@ import {
   type RunResult,
   type Runner,
 } from '../pipeline/build';
-import { build } from '../pipeline/commands/build';
+import { run as runCli } from '../pipeline/cli';
+import { build, registerBuild } from '../pipeline/commands/build';
 import { UserError } from '../pipeline/errors';
 import { commandContext, memorySink } from '../pipeline/output';
 import { IMAGE_REF_RE } from '../stacks/schema';
 
+const ROOT_DIR = new URL('..', import.meta.url).pathname;
 const ID = `sha256:${'ab12'.repeat(16)}`;
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 
@@ -131,7 +133,8 @@ describe('buildArtifact with a scripted runner', () => {
       if (args[0] === 'version') return over.version ?? ok('20.10.24');
       const result = over.build ?? ok('Successfully built');
       if (result.exitCode === 0) writeFileSync(args[args.indexOf('--iidfile') + 1]!, `${ID}\n`);
-      opts.onLine?.('Step 1/1 : FROM scratch');
+      // Like a real runner: every output line goes to onLine as it comes.
+      for (const line of ['Step 1/1 : FROM scratch', ...`${result.stdout}\n${result.stderr}`.split('\n')]) opts.onLine?.(line);
       return result;
     };
     return { run, calls };
@@ -219,6 +222,27 @@ describe('slipway build', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('slipway build on the command line', () => {
+  const cli = async (args: string[]) => {
+    const output = memorySink();
+    const code = await runCli(args, { cwd: ROOT_DIR, output, commands: [registerBuild] });
+    return { code, stdout: output.stdout, stderr: output.stderr };
+  };
+
+  it('maps its flags to the build (checked before any docker call)', async () => {
+    const r = await cli(['build', 'app', '--name', 'Bad Name', '--app-version', '1.0+x']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('name: "Bad Name" is not an image name');
+    expect(r.stderr).toContain('version: "1.0+x" is not a version label');
+  });
+
+  it('names a missing build context', async () => {
+    const r = await cli(['build', 'no-such-dir']);
+    expect([r.code, r.stderr.trim().split('\n').at(-1)]).toEqual([1, 'no-such-dir: no such directory (the build context)']);
   });
 });
 

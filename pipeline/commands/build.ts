@@ -1,4 +1,4 @@
-// `slipway build [DIR]`: builds the artifact once and prints its digest-pinned reference, the one
+// `slipway build [DIR] [--name N] [--app-version V] [--base-image IMG] [--json]`: builds the artifact once and prints its digest-pinned reference, the one
 // thing every later step (deploy, promote) takes. Stdout carries only that line (or JSON); Docker's
 // build output goes to stderr as progress.
 import type { Command } from 'commander';
@@ -46,10 +46,11 @@ export function registerBuild(program: Command, ctx: CommandContext): void {
     .description('build the artifact image once and print its digest-pinned reference')
     .argument('[dir]', 'build context with a Dockerfile', DEFAULT_BUILD_DIR)
     .option('--name <name>', 'image name (default: the directory name)')
-    .option('--version <version>', 'version label (default: package.json version, else 0.0.0-<commit>)')
+    // Not --version: commander gives the root program's -V/--version precedence anywhere on the line.
+    .option('--app-version <version>', 'version label (default: package.json version, else 0.0.0-<commit>)')
     .option('--base-image <image>', 'base image passed to the Dockerfile as BASE_IMAGE')
     .option('--json', 'print {ref, digest, imageId, name, version, commit} as JSON')
-    .action(async (dir: string, flags: { name?: string; version?: string; baseImage?: string; json?: boolean }) => {
-      await build({ ...ctx, dir, name: flags.name, version: flags.version, baseImage: flags.baseImage, json: flags.json === true });
+    .action(async (dir: string, flags: { name?: string; appVersion?: string; baseImage?: string; json?: boolean }) => {
+      await build({ ...ctx, dir, name: flags.name, version: flags.appVersion, baseImage: flags.baseImage, json: flags.json === true });
     });
 }

@@ -108,9 +108,12 @@ export async function removeContainers(ids: string[]): Promise<void> {
   if (ids.length > 0) await execa('docker', ['rm', '-f', ...ids], { reject: false });
 }
 
-/** Removes images by tag or id; ignores ones already gone. */
-export async function removeImages(refs: string[]): Promise<void> {
-  if (refs.length > 0) await execa('docker', ['image', 'rm', '-f', ...refs], { reject: false });
+/**
+ * Removes images by tag; ignores ones already gone. Not forced and never by ID: an identical build by
+ * another test shares the image ID, and removing a tag only deletes the image when it was the last one.
+ */
+export async function removeImages(tags: string[]): Promise<void> {
+  for (const tag of tags) await execa('docker', ['image', 'rm', tag], { reject: false });
 }
 
 /** The host address a container port is published on, e.g. `127.0.0.1:49153`. */
