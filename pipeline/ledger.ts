@@ -2,6 +2,8 @@
 // the hash of the one before it so an edited, removed or reordered entry is detectable. Storage is
 // the `Ledger` class; what the history means (deployments, what is live, what waits for approval) is
 // derived by pure folds over the entries at the bottom of this file.
+// Limits: the chain has no secret, so someone who rewrites every line from the edit onwards, or cuts
+// whole entries off the end, leaves a valid chain; compare `verify().head` with a copy kept elsewhere.
 import { createHash, randomUUID } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
@@ -313,8 +315,9 @@ export class Ledger {
       }
       const held = await stat(lockFile).catch(() => undefined);
       if (held && Date.now() - held.mtimeMs > this.staleLockMs) {
-        // Left by a crashed writer. Two breakers may race here; the loser's O_EXCL create fails and
-        // it waits like anyone else.
+        // Left by a crashed writer (a live one holds it for milliseconds). If two writers break the
+        // same stale lock at the same instant, one could remove the other's fresh lock; the stack
+        // lock the pipeline holds around every deployment keeps that from mattering.
         await unlinkIfExists(lockFile);
         continue;
       }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { history, registerHistory } from '../pipeline/commands/history';
-import { registerLedger, verifyLedgers } from '../pipeline/commands/ledger';
+import { displayPath, registerLedger, verifyLedgers } from '../pipeline/commands/ledger';
 import { CheckFailed, LockHeld, UserError } from '../pipeline/errors';
 import {
   currentLive,
@@ -553,6 +553,18 @@ describe('slipway history', () => {
     await expect(program.parseAsync(['history', '--stack', 'prod', '--limit', '0'], { from: 'user' })).rejects.toThrow('"0" is not a whole number of 1 or more');
   });
 
+  it('lists deployments waiting at a gate', async () => {
+    const ledger = new Ledger(dir, { now: clock() });
+    await ledger.append('prod', started('d1'));
+    await ledger.append('prod', ev.gate('d1', ['bob']));
+    const output = memorySink();
+    await history({ ...commandContext({ cwd: ROOT, output }), stack: 'prod', ledgerDir: dir });
+    expect(output.stdout.split('\n').slice(0, 2)).toEqual([
+      'live on prod: nothing recorded',
+      'awaiting approval: 1.0.0 (111111111111), deployment d1, since 2025-03-01 10:00:02Z, approvers bob',
+    ]);
+  });
+
   it('says so when nothing is recorded, and refuses a stack that does not exist', async () => {
     const output = memorySink();
     await history({ ...commandContext({ cwd: ROOT, output }), stack: 'staging', ledgerDir: dir });
@@ -580,6 +592,11 @@ describe('slipway ledger verify', () => {
       'ok dev.jsonl: 8 entries, head H',
       'ok prod.jsonl: 8 entries, head H',
     ]);
+  });
+
+  it('shows paths inside the project relative, outside it absolute', () => {
+    expect(displayPath('/repo', '/repo/.slipway/ledger/prod.jsonl')).toBe('.slipway/ledger/prod.jsonl');
+    expect(displayPath('/repo', '/srv/ledger/prod.jsonl')).toBe('/srv/ledger/prod.jsonl');
   });
 
   it('throws CheckFailed with every problem of every ledger, each naming its file and line', async () => {

@@ -2,10 +2,10 @@
 // first, with what serves production now, since when and who approved it.
 import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
 import { listStacks, stackFile } from '../../stacks/load';
 import { UserError } from '../errors';
-import { currentLive, defaultLedgerDir, deployments, Ledger, type DeploymentSummary, type LiveRelease } from '../ledger';
+import { currentLive, defaultLedgerDir, deployments, Ledger, pendingApprovals, type DeploymentSummary, type LiveRelease, type PendingApproval } from '../ledger';
+import { displayPath } from './ledger';
 import type { CommandContext } from '../output';
 
 export interface HistoryOptions extends CommandContext {
@@ -21,6 +21,8 @@ export interface HistoryOptions extends CommandContext {
 export interface HistoryResult {
   stack: string;
   live?: LiveRelease;
+  /** Deployments waiting at a gate, oldest first. */
+  pending: PendingApproval[];
   /** Newest first, at most `limit`. */
   deployments: DeploymentSummary[];
 }
@@ -39,13 +41,14 @@ export async function history(opts: HistoryOptions): Promise<HistoryResult> {
   const result: HistoryResult = {
     stack: opts.stack,
     live: currentLive(entries),
+    pending: pendingApprovals(entries),
     deployments: opts.limit === undefined ? all : all.slice(0, opts.limit),
   };
 
   if (opts.json) {
     opts.output.out(JSON.stringify({ ...result, live: result.live ?? null }, null, 2));
   } else if (all.length === 0) {
-    opts.output.out(`no deployments recorded for stack ${opts.stack} (${relative(opts.cwd, file)})`);
+    opts.output.out(`no deployments recorded for stack ${opts.stack} (${displayPath(opts.cwd, file)})`);
   } else {
     opts.output.out(renderHistory(result, all.length).join('\n'));
   }
@@ -82,6 +85,9 @@ export function renderHistory(result: HistoryResult, total: number): string[] {
     lines.push(`live on ${result.stack}: ${d.version || '?'} (${shortDigest(d.digest)}) in slot ${d.slot ?? '?'} since ${when(live.since)}, deployment ${d.id}, ${approved}`);
   } else {
     lines.push(`live on ${result.stack}: nothing recorded`);
+  }
+  for (const p of result.pending) {
+    lines.push(`awaiting approval: ${p.deployment.version || '?'} (${shortDigest(p.deployment.digest)}), deployment ${p.deployment.id}, since ${when(p.since)}, approvers ${p.approvers.join(', ') || 'none'}`);
   }
   const shown = result.deployments.length;
   lines.push(shown < total ? `newest ${shown} of ${total} deployments:` : `${total} deployment${total === 1 ? '' : 's'}, newest first:`, '');

@@ -1,7 +1,7 @@
 // `slipway ledger verify [--stack NAME]`: checks that each ledger is intact — every line well formed,
 // of its stack, its hash matching its content, chained to the line before. Exits 1 on any problem.
 import type { Command } from 'commander';
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { CheckFailed } from '../errors';
 import { defaultLedgerDir, Ledger, ledgerStacks, type VerifyResult } from '../ledger';
 import type { CommandContext } from '../output';
@@ -20,7 +20,7 @@ export interface VerifyLedgerOptions extends CommandContext {
 export async function verifyLedgers(opts: VerifyLedgerOptions): Promise<Record<string, VerifyResult>> {
   const dir = opts.ledgerDir ?? defaultLedgerDir(opts.cwd, opts.env);
   const ledger = new Ledger(dir);
-  const shown = (path: string) => relative(opts.cwd, path) || '.';
+  const shown = (path: string) => displayPath(opts.cwd, path);
   const stacks = opts.stack !== undefined ? [opts.stack] : await ledgerStacks(dir);
   if (stacks.length === 0) {
     opts.output.out(`no ledgers in ${shown(dir)} (nothing deployed yet)`);
@@ -38,6 +38,12 @@ export async function verifyLedgers(opts: VerifyLedgerOptions): Promise<Record<s
   }
   if (problems.length > 0) throw new CheckFailed(problems);
   return results;
+}
+
+/** A path relative to the project when it is inside it, absolute otherwise. */
+export function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
 export function registerLedger(program: Command, ctx: CommandContext): void {
