@@ -71,11 +71,13 @@ export class Network extends pulumi.ComponentResource {
 
   private readonly args: NetworkArgs;
   private readonly layout: NetworkLayout;
+  private readonly names: ReturnType<typeof networkNames>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super('slipway:aws:Network', name, {}, opts);
     this.args = args;
     this.layout = networkLayout(args);
+    this.names = networkNames(args.names);
 
     const vpc = this.createVpc(name);
     const zones = aws
@@ -94,10 +96,6 @@ export class Network extends pulumi.ComponentResource {
 
   private tags(nameTag: string): Record<string, string> {
     return { ...this.args.tags, Name: nameTag };
-  }
-
-  private get names() {
-    return networkNames(this.args.names);
   }
 
   private createVpc(name: string): aws.ec2.Vpc {

@@ -88,7 +88,7 @@ export class Slot extends pulumi.ComponentResource {
   constructor(name: string, args: SlotArgs, opts?: pulumi.ComponentResourceOptions) {
     super('slipway:aws:Slot', name, {}, opts);
     const { spec } = args;
-    if (spec.running && (!spec.image || !spec.version)) throw new Error(`release.${spec.slot}: a running slot needs both image and version`);
+    if (spec.running !== Boolean(spec.image && spec.version)) throw new Error(`release.${spec.slot}: a slot runs exactly when it has both image and version`);
 
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
@@ -118,14 +118,14 @@ export class Slot extends pulumi.ComponentResource {
         ),
     );
 
-    if (spec.running) this.serviceName = this.createService(name, args, spec as Required<SlotSpec>, logGroup);
+    if (spec.image && spec.version) this.serviceName = this.createService(name, args, { image: spec.image, version: spec.version }, logGroup);
 
     this.logGroupName = logGroup.name;
     this.alarmNames = alarms.map((a) => a.name);
     this.registerOutputs({ logGroupName: this.logGroupName, alarmNames: this.alarmNames, serviceName: this.serviceName });
   }
 
-  private createService(name: string, args: SlotArgs, spec: Required<SlotSpec>, logGroup: aws.cloudwatch.LogGroup): pulumi.Output<string> {
+  private createService(name: string, args: SlotArgs, release: { image: string; version: string }, logGroup: aws.cloudwatch.LogGroup): pulumi.Output<string> {
     const region = aws.getRegionOutput({}, { parent: this }).region;
     const task = new aws.ecs.TaskDefinition(
       `${name}-task`,
@@ -139,7 +139,7 @@ export class Slot extends pulumi.ComponentResource {
         containerDefinitions: pulumi
           .all([logGroup.name, region])
           .apply(([group, r]) =>
-            JSON.stringify(containerDefinitions({ image: spec.image, version: spec.version, port: args.appPort, logGroup: group, region: r, slot: spec.slot })),
+            JSON.stringify(containerDefinitions({ ...release, port: args.appPort, logGroup: group, region: r, slot: args.spec.slot })),
           ),
         tags: args.tags,
       },
