@@ -13,3 +13,5 @@ export const blueVersion = outputs.blueVersion;
 export const greenArtifact = outputs.greenArtifact;
 export const greenVersion = outputs.greenVersion;
 export const configHash = outputs.configHash;
+export const alarmNames = outputs.alarmNames;
+export const repositoryUrl = outputs.repositoryUrl;

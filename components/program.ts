@@ -2,7 +2,7 @@
 // index.ts runs it under the engine; `slipway plan` runs the same function under the SDK's mocks.
 import * as pulumi from '@pulumi/pulumi';
 import { loadRuntimeConfig } from '../stacks/load';
-import type { SlipwayConfig } from '../stacks/schema';
+import type { SlipwayConfig, Slot } from '../stacks/schema';
 import { configHash } from '../stacks/validate';
 import { AwsEnvironment } from './aws/environment';
 import { DockerEnvironment } from './docker/environment';
@@ -20,6 +20,10 @@ export interface StackOutputs {
   greenArtifact: string;
   greenVersion: string;
   configHash: string;
+  /** Per slot, the CloudWatch alarms the pipeline reads as rollback signals (none on Docker). */
+  alarmNames: pulumi.Output<Record<Slot, string[]>>;
+  /** Where `slipway build` images are pushed for this environment (AWS only). */
+  repositoryUrl: pulumi.Output<string>;
 }
 
 /** Builds the environment for an already validated configuration. */
@@ -40,6 +44,11 @@ export function defineEnvironment(config: SlipwayConfig, stack: string): StackOu
     greenArtifact: config.release.green.image ?? '',
     greenVersion: config.release.green.version ?? '',
     configHash: configHash(config),
+    alarmNames:
+      env instanceof AwsEnvironment
+        ? pulumi.output({ blue: pulumi.all(env.alarmNames.blue), green: pulumi.all(env.alarmNames.green) })
+        : pulumi.output({ blue: [], green: [] }),
+    repositoryUrl: env instanceof AwsEnvironment ? env.repositoryUrl : pulumi.output(''),
   };
 }
 

@@ -16,6 +16,8 @@ export interface PlannedResource {
   /** URN of the parent resource; absent only for the stack itself. */
   parent?: string;
   inputs: Record<string, unknown>;
+  /** URNs this resource waits for: those its inputs reference and its `dependsOn`. */
+  dependencies?: string[];
 }
 
 export interface Plan {
@@ -72,7 +74,8 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>)
       for (const prop of COMPUTED_PROPERTIES) {
         if (state[prop] === undefined) state[prop] = computed(args.name, prop);
       }
-      return { id: args.id ?? computed(args.name, 'id'), state };
+      // The mock passes "" as the id of a new resource.
+      return { id: args.id || computed(args.name, 'id'), state };
     },
     call(args) {
       switch (args.token) {
@@ -105,11 +108,11 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>)
     registerResource(req: RegisterRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void): Promise<void>;
   };
   const register = monitor.registerResource.bind(monitor);
-  const urns: { urn: string; key: string; parent: string }[] = [];
+  const urns: { urn: string; key: string; parent: string; dependsOn: string[] }[] = [];
   monitor.registerResource = (req, cb) =>
     register(req, (err, resp) => {
       if (resp) {
-        urns.push({ urn: resp.getUrn(), key: `${req.getType()}::${req.getName()}`, parent: req.getParent() });
+        urns.push({ urn: resp.getUrn(), key: `${req.getType()}::${req.getName()}`, parent: req.getParent(), dependsOn: req.getDependenciesList() });
       }
       cb(err, resp);
     });
@@ -118,10 +121,10 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>)
   const outputs = await resolveOutputs(stackOutputs ?? {});
   await pulumi.runtime.disconnect();
 
-  const resources: PlannedResource[] = urns.map(({ urn, key, parent }) => {
+  const resources: PlannedResource[] = urns.map(({ urn, key, parent, dependsOn }) => {
     const rec = inputs.get(key);
     const [type, name] = key.split('::') as [string, string];
-    return { urn, type, name, ...(parent ? { parent } : {}), inputs: rec?.inputs ?? {} };
+    return { urn, type, name, ...(parent ? { parent } : {}), inputs: rec?.inputs ?? {}, ...(dependsOn.length ? { dependencies: dependsOn } : {}) };
   });
   return { stack, resources, outputs };
 }
@@ -130,6 +133,7 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getParent(): string;
+  getDependenciesList(): string[];
 }
 
 async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {

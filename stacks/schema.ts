@@ -65,7 +65,9 @@ const smokeCheck = z
 const app = z
   .strictObject({
     name: str('an app name')
-      .regex(DNS_LABEL, { error: (i) => `${show(i.input)} must be lower-case letters, digits and hyphens, starting with a letter` })
+      .regex(DNS_LABEL, { error: (i) => `${show(i.input)} must be lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen` })
+      .refine((v) => !v.includes('--'), { error: (i) => `${show(i.input)} contains "--" (ECR repository names refuse it)` })
+      .refine((v) => !v.startsWith('internal-'), { error: (i) => `${show(i.input)} starts with "internal-" (ALB names refuse it)` })
       .min(2, { error: () => 'must be at least 2 characters' })
       .max(APP_NAME_MAX, { error: (i) => `${show(i.input)} is longer than ${APP_NAME_MAX} characters (ALB and target group names are limited to 32)` })
       .describe(`Application name, 2-${APP_NAME_MAX} characters \`[a-z0-9-]\`; part of every physical name.`),

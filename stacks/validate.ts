@@ -26,8 +26,8 @@ export function validateStackConfig(raw: Record<string, unknown>, opts: Validate
   const errors: string[] = [];
   const line = (key: string, message: string) => `${opts.file}: ${key}: ${message}`;
 
-  if (!/^[a-z][a-z0-9-]*$/.test(opts.stack) || opts.stack.length > STACK_NAME_MAX) {
-    errors.push(line('stack', `${show(opts.stack)} must be 1-${STACK_NAME_MAX} characters of [a-z0-9-], starting with a letter (it is part of AWS resource names)`));
+  if (!/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(opts.stack) || opts.stack.includes('--') || opts.stack.length > STACK_NAME_MAX) {
+    errors.push(line('stack', `${show(opts.stack)} must be 1-${STACK_NAME_MAX} characters of [a-z0-9-], starting with a letter, not ending with a hyphen, without "--" (it is part of AWS resource names)`));
   }
 
   const ours: Record<string, unknown> = {};

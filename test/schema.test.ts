@@ -99,7 +99,7 @@ describe('validation messages', () => {
     ]);
     const r = validateStackConfig(rawStack('prod'), { stack: 'production-eu', file: 'stacks/Pulumi.production-eu.yaml' });
     expect(r.ok ? [] : r.errors).toEqual([
-      'stacks/Pulumi.production-eu.yaml: stack: "production-eu" must be 1-10 characters of [a-z0-9-], starting with a letter (it is part of AWS resource names)',
+      'stacks/Pulumi.production-eu.yaml: stack: "production-eu" must be 1-10 characters of [a-z0-9-], starting with a letter, not ending with a hyphen, without "--" (it is part of AWS resource names)',
     ]);
   });
 
