@@ -2,8 +2,12 @@
 // plain async function plus a `register…` function; errors become exit codes here and nowhere else.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerBuild } from './commands/build';
+import { registerHistory } from './commands/history';
+import { registerLedger } from './commands/ledger';
 import { registerPlan } from './commands/plan';
 import { registerSchema } from './commands/schema';
+import { registerSmoke } from './commands/smoke';
 import { registerValidate } from './commands/validate';
 import { EXIT, exitCodeFor, SlipwayError } from './errors';
 import { processSink, type CommandContext, type OutputSink } from './output';
@@ -12,7 +16,15 @@ import { processSink, type CommandContext, type OutputSink } from './output';
 export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 
 /** Every command, in help order. A new command is a file in pipeline/commands/ and a line here. */
-export const COMMANDS: readonly RegisterCommand[] = [registerValidate, registerPlan, registerSchema];
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerValidate,
+  registerPlan,
+  registerBuild,
+  registerSmoke,
+  registerHistory,
+  registerLedger,
+  registerSchema,
+];
 
 export interface RunOptions {
   cwd?: string;

@@ -45,7 +45,12 @@ export function referenceRows(): ReferenceRow[] {
     merge(merged, nodes);
   }
   const rows: ReferenceRow[] = [];
-  const flatten = (nodes: Node[]) => nodes.forEach((n) => (rows.push(n.row), flatten(n.children)));
+  const flatten = (nodes: Node[]): void => {
+    for (const n of nodes) {
+      rows.push(n.row);
+      flatten(n.children);
+    }
+  };
   flatten(merged);
   return rows;
 }
