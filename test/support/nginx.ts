@@ -7,7 +7,7 @@
 //   await router.stop();
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -100,6 +100,8 @@ export interface NginxProcess {
 export async function startNginx(render: (runtime: RouterRuntime) => string, ports: number[]): Promise<NginxProcess> {
   const bin = findNginx();
   const prefix = await mkdtemp(join(tmpdir(), 'slipway-nginx-'));
+  // Run as root, nginx's workers drop to an unprivileged user that must reach the temp paths inside.
+  await chmod(prefix, 0o755);
   const runtime: RouterRuntime = {
     pidFile: join(prefix, 'nginx.pid'),
     tempDir: prefix,
