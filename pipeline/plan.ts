@@ -117,9 +117,20 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>)
       cb(err, resp);
     });
 
-  const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => runProgram());
-  const outputs = await resolveOutputs(stackOutputs ?? {});
+  // A program error is caught inside the stack callback and rethrown after disconnecting: thrown
+  // through runInPulumiStack, the SDK leaves copies of it behind as unhandled rejections.
+  let failure: unknown;
+  const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+    try {
+      return runProgram();
+    } catch (e) {
+      failure = e;
+      return {};
+    }
+  });
+  const outputs = failure ? {} : await resolveOutputs(stackOutputs ?? {});
   await pulumi.runtime.disconnect();
+  if (failure) throw failure;
 
   const resources: PlannedResource[] = urns.map(({ urn, key, parent, dependsOn }) => {
     const rec = inputs.get(key);

@@ -1,0 +1,214 @@
+// The engine port on Pulumi's Automation API: a LocalWorkspace over this project directory, so the
+// CLI reads Pulumi.yaml (and its stackConfigDir: stacks) exactly as `pulumi up` does.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import * as auto from '@pulumi/pulumi/automation';
+import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle } from './engine';
+import { LockHeld, UserError } from './errors';
+
+export interface PulumiEngineOptions {
+  /** Project root (holds Pulumi.yaml). */
+  root: string;
+  env?: NodeJS.ProcessEnv;
+  /** Stack targets by name, to pick the default backend; `docker` stacks default to a local file backend. */
+  targetOf?: (stack: string) => string | undefined;
+  /** Finds or installs the CLI; injectable so the missing-CLI path can be tested. */
+  resolveCli?: (root: string) => Promise<auto.PulumiCommand>;
+}
+
+/** Where `PulumiCommand.install` puts a project-local CLI. */
+export function localCliDir(root: string): string {
+  return join(root, '.slipway', 'pulumi');
+}
+
+/** The version of the Pulumi SDK we run; a project-local CLI is pinned to it. */
+export function sdkVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('@pulumi/pulumi/package.json') as { version: string }).version;
+}
+
+/**
+ * Backend and secrets defaults. PULUMI_BACKEND_URL always wins; otherwise a Docker stack keeps its
+ * state in a file backend inside the project, so the local environment needs no account.
+ */
+export function engineEnv(root: string, target: string | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!env.PULUMI_BACKEND_URL && target === 'docker') {
+    out.PULUMI_BACKEND_URL = `file://${join(root, '.slipway', 'state')}`;
+    // The local stack holds no secrets; an empty passphrase keeps it non-interactive.
+    if (env.PULUMI_CONFIG_PASSPHRASE === undefined && env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
+      out.PULUMI_CONFIG_PASSPHRASE = '';
+    }
+  }
+  return out;
+}
+
+/** PATH first, then a project-local install, then PulumiCommand.install pinned to the SDK's version. */
+export async function resolvePulumiCli(root: string): Promise<auto.PulumiCommand> {
+  try {
+    return await auto.PulumiCommand.get({ skipVersionCheck: true });
+  } catch {
+    // not on PATH
+  }
+  const dir = localCliDir(root);
+  try {
+    return await auto.PulumiCommand.get({ root: dir, skipVersionCheck: true });
+  } catch {
+    // not installed locally yet
+  }
+  try {
+    return await auto.PulumiCommand.install({ root: dir, version: new (await semver()).SemVer(sdkVersion()) });
+  } catch (e) {
+    throw new UserError(
+      `the Pulumi CLI is not on PATH and could not be installed into ${dir} (${firstLine(e)}); ` +
+        `install it (see https://www.pulumi.com/docs/iac/download-install/) and re-run — nothing was changed`,
+    );
+  }
+}
+
+async function semver() {
+  // semver ships with @pulumi/pulumi; PulumiCommand.install wants its SemVer type.
+  const require = createRequire(import.meta.url);
+  return require('semver') as typeof import('semver');
+}
+
+export function createPulumiEngine(opts: PulumiEngineOptions): EnginePort {
+  const env = opts.env ?? process.env;
+  let cli: Promise<auto.PulumiCommand> | undefined;
+  return {
+    async selectStack(stackName) {
+      cli ??= (opts.resolveCli ?? resolvePulumiCli)(opts.root);
+      const pulumiCommand = await cli;
+      const envVars = engineEnv(opts.root, opts.targetOf?.(stackName), env);
+      const stack = await guard(stackName, () =>
+        auto.LocalWorkspace.createOrSelectStack({ stackName, workDir: opts.root }, { pulumiCommand, envVars }),
+      );
+      return wrapStack(stack);
+    },
+  };
+}
+
+function wrapStack(stack: auto.Stack): StackHandle {
+  const name = stack.name;
+  return {
+    name,
+    async getConfig() {
+      const all = await guard(name, () => stack.getAllConfig());
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(all)) out[k] = parseValue(v.value);
+      return out;
+    },
+    async setConfig(values) {
+      // `config set-all --json` takes the same shape `pulumi config --json` prints; objectValue keeps
+      // structured values as YAML maps in the stack file instead of JSON strings.
+      const doc: Record<string, { value: string; objectValue?: unknown; secret: boolean }> = {};
+      for (const [k, v] of Object.entries(values)) {
+        doc[k] =
+          typeof v === 'object' && v !== null
+            ? { value: JSON.stringify(v), objectValue: v, secret: false }
+            : { value: String(v), secret: false };
+      }
+      await guard(name, () => stack.setAllConfigJson(JSON.stringify(doc)));
+    },
+    async preview(o = {}) {
+      const steps: PreviewStep[] = [];
+      const res = await guard(name, () =>
+        stack.preview({ ...common(o), diff: true, onEvent: (e) => collect(e, steps, o.onEvent) }),
+      );
+      return { changes: numbers(res.changeSummary), steps };
+    },
+    async up(o = {}) {
+      const res = await guard(name, () => stack.up({ ...common(o), onEvent: (e) => collect(e, [], o.onEvent) }));
+      const outputs: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(res.outputs)) outputs[k] = v.value;
+      return { changes: numbers(res.summary.resourceChanges), outputs };
+    },
+    async refresh(o = {}) {
+      const steps: PreviewStep[] = [];
+      const res = await guard(name, () =>
+        stack.refresh({ ...common(o), previewOnly: o.previewOnly, onEvent: (e) => collect(e, steps, o.onEvent) }),
+      );
+      return { changes: numbers(res.summary.resourceChanges), steps } satisfies PreviewResult;
+    },
+    async destroy(o = {}) {
+      const res = await guard(name, () => stack.destroy({ ...common(o), onEvent: (e) => collect(e, [], o.onEvent) }));
+      return { changes: numbers(res.summary.resourceChanges) };
+    },
+    async outputs() {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(await guard(name, () => stack.outputs()))) out[k] = v.value;
+      return out;
+    },
+    exportState: () => guard(name, () => stack.exportStack()),
+    async importState(state) {
+      await guard(name, () => stack.importStack(state as auto.Deployment));
+    },
+    cancel: () => guard(name, () => stack.cancel()),
+  };
+}
+
+function common(o: OperationOptions) {
+  return { message: o.message, signal: o.signal, color: 'never' as const };
+}
+
+/** Turns Automation API engine events into port events, collecting preview steps on the way. */
+export function collect(e: auto.EngineEvent, steps: PreviewStep[], onEvent?: (ev: EngineEvent) => void): void {
+  let ev: EngineEvent | undefined;
+  if (e.resourcePreEvent) {
+    const m = e.resourcePreEvent.metadata;
+    ev = { kind: 'resource', op: m.op, urn: m.urn, type: m.type, status: 'started' };
+    if (m.op !== 'same') {
+      const diff: Record<string, string> = {};
+      for (const [path, d] of Object.entries(m.detailedDiff ?? {})) diff[path] = d.diffKind;
+      for (const key of m.diffs ?? []) diff[key] ??= 'update';
+      steps.push({ op: m.op, urn: m.urn, type: m.type, diff, ...(m.keys ? { replaceReasons: m.keys } : {}) });
+    }
+  } else if (e.resOutputsEvent) {
+    const m = e.resOutputsEvent.metadata;
+    ev = { kind: 'resource', op: m.op, urn: m.urn, type: m.type, status: 'done' };
+  } else if (e.resOpFailedEvent) {
+    const m = e.resOpFailedEvent.metadata;
+    ev = { kind: 'resource', op: m.op, urn: m.urn, type: m.type, status: 'failed' };
+  } else if (e.diagnosticEvent) {
+    const d = e.diagnosticEvent;
+    const severity = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'info';
+    ev = { kind: 'diagnostic', severity, message: d.message.trim(), ...(d.urn ? { urn: d.urn } : {}) };
+  } else if (e.summaryEvent) {
+    ev = { kind: 'summary', changes: numbers(e.summaryEvent.resourceChanges) };
+  }
+  if (ev) onEvent?.(ev);
+}
+
+/** Maps the Automation API's errors to ours: a held lock is its own, expected failure. */
+async function guard<T>(stack: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof auto.ConcurrentUpdateError) {
+      throw new LockHeld(`stack ${stack} is locked by another update in progress; wait for it, or if it died, run \`pulumi cancel --stack ${stack}\``);
+    }
+    throw e;
+  }
+}
+
+function numbers(m: Record<string, number | undefined> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m ?? {})) if (typeof v === 'number') out[k] = v;
+  return out;
+}
+
+function parseValue(v: string): unknown {
+  const t = v.trim();
+  if (t.startsWith('{') || t.startsWith('[')) {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return v;
+    }
+  }
+  return v;
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n').find((l) => l.trim()) ?? 'unknown error';
+}

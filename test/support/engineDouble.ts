@@ -1,0 +1,94 @@
+// In-memory double of the engine port (pipeline/engine.ts). It keeps each stack's config, "applies" it
+// on up() by recording what every slot runs and where the URLs route, and can be told to fail.
+// Test-only: the product talks to Pulumi through pipeline/pulumiEngine.ts.
+import type { EnginePort, OperationOptions, PreviewResult, StackHandle, UpResult } from '../../pipeline/engine';
+import { LockHeld } from '../../pipeline/errors';
+import { validateStackConfig } from '../../stacks/validate';
+import type { SlipwayConfig, Slot } from '../../stacks/schema';
+import { rawStack } from '../mocks';
+
+export interface AppliedState {
+  live: Slot;
+  /** Version each slot runs (undefined: nothing). */
+  versions: Record<Slot, string | undefined>;
+}
+
+export interface StackDouble {
+  config: Record<string, unknown>;
+  applied?: AppliedState;
+  ups: { message?: string; config: Record<string, unknown> }[];
+  /** Set to make the next up() throw this error (then cleared). */
+  failNextUp?: Error;
+  /** Makes every up() matching the predicate throw. */
+  failUpWhen?: (message: string | undefined) => Error | undefined;
+  /** Simulates Pulumi's stack lock being held by someone else. */
+  locked?: boolean;
+  state: unknown;
+}
+
+export class EngineDouble implements EnginePort {
+  readonly stacks = new Map<string, StackDouble>();
+  selects = 0;
+
+  constructor(private readonly urls = (stack: string) => ({ publicUrl: `http://${stack}.public`, testUrl: `http://${stack}.test` })) {}
+
+  /** Seeds a stack from its shipped stack file, optionally edited. */
+  seed(stack: string, edit?: (raw: Record<string, any>) => void, from = stack): StackDouble {
+    const raw = rawStack(from);
+    edit?.(raw);
+    const s: StackDouble = { config: raw, ups: [], state: { version: 3, deployment: { resources: [] } } };
+    this.stacks.set(stack, s);
+    return s;
+  }
+
+  async selectStack(name: string): Promise<StackHandle> {
+    this.selects++;
+    const s = this.stacks.get(name) ?? this.seed(name);
+    const urls = this.urls(name);
+    const outputs = (): Record<string, unknown> => {
+      if (!s.applied) return {};
+      return { ...urls, liveSlot: s.applied.live, alarmNames: { blue: [`${name}-blue-5xx`], green: [`${name}-green-5xx`] } };
+    };
+    return {
+      name,
+      getConfig: async () => structuredClone(s.config),
+      setConfig: async (values) => {
+        if (s.locked) throw new LockHeld(`stack ${name} is locked by another update in progress`);
+        Object.assign(s.config, structuredClone(values));
+      },
+      preview: async (): Promise<PreviewResult> => ({ changes: { same: 1 }, steps: [] }),
+      up: async (opts: OperationOptions = {}): Promise<UpResult> => {
+        if (s.locked) throw new LockHeld(`stack ${name} is locked by another update in progress`);
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        const failure = s.failNextUp ?? s.failUpWhen?.(opts.message);
+        s.failNextUp = undefined;
+        if (failure) throw failure;
+        const config = validated(name, s.config);
+        s.ups.push({ message: opts.message, config: structuredClone(s.config) });
+        const before = JSON.stringify(s.applied);
+        s.applied = {
+          live: config.release.live,
+          versions: { blue: config.release.blue.version, green: config.release.green.version },
+        };
+        return { changes: before === JSON.stringify(s.applied) ? { same: 10 } : { update: 1, same: 9 }, outputs: outputs() };
+      },
+      refresh: async () => ({ changes: { same: 1 }, steps: [] }),
+      destroy: async () => {
+        s.applied = undefined;
+        return { changes: { delete: 10 } };
+      },
+      outputs: async () => outputs(),
+      exportState: async () => structuredClone(s.state),
+      importState: async (state) => {
+        s.state = structuredClone(state);
+      },
+      cancel: async () => {},
+    };
+  }
+}
+
+function validated(stack: string, raw: Record<string, unknown>): SlipwayConfig {
+  const v = validateStackConfig(raw, { stack, file: `stacks/Pulumi.${stack}.yaml` });
+  if (!v.ok) throw new Error(v.errors.join('\n'));
+  return v.config;
+}
