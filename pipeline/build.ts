@@ -252,3 +252,41 @@ function readPackageVersion(dir: string, label: string): string | undefined {
 function lastLine(text: string): string {
   return text.trim().split('\n').pop()?.trim() ?? '';
 }
+
+/** `docker tag` and `docker push` argument lists that publish a local artifact to a registry repository. */
+export function pushCommandArgs(artifact: Pick<Artifact, 'imageId' | 'version'>, repository: string): string[][] {
+  const target = `${repository}:${artifact.version}`;
+  return [
+    ['tag', artifact.imageId, target],
+    ['push', target],
+  ];
+}
+
+/** The registry digest of `repository` among an image's RepoDigests (`repo@sha256:…`). */
+export function repoDigestOf(repoDigests: readonly string[], repository: string): string | undefined {
+  const hit = repoDigests.find((d) => d.startsWith(`${repository}@`));
+  return hit?.slice(repository.length + 1);
+}
+
+/**
+ * Pushes a locally built artifact to a registry (AWS: the environment's ECR repository). The registry
+ * assigns the manifest digest; the returned reference pins that digest, so every environment pulls
+ * exactly these bytes. Needs `docker login` to the registry first (for ECR:
+ * `aws ecr get-login-password | docker login --username AWS --password-stdin <registry>`).
+ */
+export async function pushArtifact(artifact: Artifact, repository: string, run: Runner = execaRunner): Promise<Artifact> {
+  for (const args of pushCommandArgs(artifact, repository)) {
+    const r = await run('docker', args, {});
+    if (r.exitCode !== 0) {
+      throw new UserError(`docker ${args[0]} ${args.slice(1).join(' ')} failed: ${lastLines(r, 3)}`);
+    }
+  }
+  const inspect = await run('docker', ['image', 'inspect', '--format', '{{json .RepoDigests}}', `${repository}:${artifact.version}`], {});
+  const digest = repoDigestOf(JSON.parse(inspect.stdout.trim() || '[]') as string[], repository);
+  if (!digest) throw new UserError(`pushed ${repository}:${artifact.version} but docker reports no digest for ${repository}`);
+  return { ...artifact, ref: `${repository}:${artifact.version}@${digest}`, digest };
+}
+
+function lastLines(r: RunResult, n: number): string {
+  return `${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-n).join(' / ');
+}

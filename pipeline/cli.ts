@@ -2,12 +2,16 @@
 // plain async function plus a `register…` function; errors become exit codes here and nowhere else.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerApprove } from './commands/approve';
 import { registerBuild } from './commands/build';
+import { registerDeploy } from './commands/deploy';
 import { registerHistory } from './commands/history';
 import { registerLedger } from './commands/ledger';
 import { registerPlan } from './commands/plan';
+import { registerRollback } from './commands/rollback';
 import { registerSchema } from './commands/schema';
 import { registerSmoke } from './commands/smoke';
+import { registerStatus } from './commands/status';
 import { registerValidate } from './commands/validate';
 import { EXIT, exitCodeFor, SlipwayError } from './errors';
 import { processSink, type CommandContext, type OutputSink } from './output';
@@ -20,6 +24,10 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerValidate,
   registerPlan,
   registerBuild,
+  registerDeploy,
+  registerApprove,
+  registerRollback,
+  registerStatus,
   registerSmoke,
   registerHistory,
   registerLedger,

@@ -46,7 +46,7 @@ export interface DeployContext {
   lock: DeploymentLock;
   smoke: (opts: SmokeOptions) => Promise<SmokeReport>;
   /** Alarm source for a stack's target (CloudWatch on AWS, none on Docker). */
-  signals: (config: SlipwayConfig) => SignalsPort;
+  signals: (config: SlipwayConfig, stack: string) => SignalsPort;
   progress: Progress;
   now: () => Date;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -260,7 +260,7 @@ async function run(ctx: DeployContext, stack: string, id: string, artifact: Arti
     const outputs = await urls();
 
     await step('verify', `${slot} live for ${config.promotion.bakeSeconds}s`, false, () =>
-      verifyLive(ctx, config, outcome.publicUrl!, artifact.version, alarmNamesOf(outputs, slot), timing),
+      verifyLive(ctx, stack, config, outcome.publicUrl!, artifact.version, alarmNamesOf(outputs, slot), timing),
     );
   } catch (e) {
     await rollBack(ctx, handle, stack, id, from, firstLine(e));
@@ -272,9 +272,9 @@ async function run(ctx: DeployContext, stack: string, id: string, artifact: Arti
 }
 
 /** Bake time: single-shot smoke checks and alarms, round after round, until bakeSeconds pass. */
-async function verifyLive(ctx: DeployContext, config: SlipwayConfig, url: string, version: string, alarms: string[], timing: Timing): Promise<string> {
+async function verifyLive(ctx: DeployContext, stack: string, config: SlipwayConfig, url: string, version: string, alarms: string[], timing: Timing): Promise<string> {
   const end = ctx.now().getTime() + config.promotion.bakeSeconds * 1000;
-  const signals = ctx.signals(config);
+  const signals = ctx.signals(config, stack);
   let rounds = 0;
   for (;;) {
     rounds++;

@@ -43,19 +43,23 @@ export function engineEnv(root: string, target: string | undefined, env: NodeJS.
   return out;
 }
 
+/** The CLI on PATH, else a project-local install; undefined when neither exists. Never downloads. */
+export async function findPulumiCli(root: string): Promise<auto.PulumiCommand | undefined> {
+  for (const opts of [{}, { root: localCliDir(root) }]) {
+    try {
+      return await auto.PulumiCommand.get({ ...opts, skipVersionCheck: true });
+    } catch {
+      // not there; try the next place
+    }
+  }
+  return undefined;
+}
+
 /** PATH first, then a project-local install, then PulumiCommand.install pinned to the SDK's version. */
 export async function resolvePulumiCli(root: string): Promise<auto.PulumiCommand> {
-  try {
-    return await auto.PulumiCommand.get({ skipVersionCheck: true });
-  } catch {
-    // not on PATH
-  }
+  const found = await findPulumiCli(root);
+  if (found) return found;
   const dir = localCliDir(root);
-  try {
-    return await auto.PulumiCommand.get({ root: dir, skipVersionCheck: true });
-  } catch {
-    // not installed locally yet
-  }
   try {
     return await auto.PulumiCommand.install({ root: dir, version: new (await semver()).SemVer(sdkVersion()) });
   } catch (e) {
