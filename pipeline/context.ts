@@ -4,7 +4,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadStackFile, readStackConfig } from '../stacks/load';
-import type { DeployContext } from './deploy';
+import type { DeployContext, Timing } from './deploy';
 import type { EnginePort } from './engine';
 import { defaultLedgerDir, Ledger } from './ledger';
 import { fileLock } from './lock';
@@ -24,6 +24,8 @@ export interface PipelineFlags {
 export interface PipelineOverrides {
   engine?: EnginePort;
   signal?: AbortSignal;
+  timing?: Partial<Timing>;
+  signals?: DeployContext['signals'];
 }
 
 export function actorOf(flags: PipelineFlags, env: CommandContext['env']): string {
@@ -49,13 +51,14 @@ export function deployContext(ctx: CommandContext, flags: PipelineFlags, overrid
     ledger: new Ledger(ledgerDir),
     lock: fileLock(join(ledgerDir, '..', 'locks')),
     smoke: runSmokeChecks,
-    signals: (config, stack) => (config.target === 'aws' ? cloudWatchSignals(regionOf(ctx) ?? stackRegion(stack, ctx.cwd)) : noSignals),
+    signals: overrides.signals ?? ((config, stack) => (config.target === 'aws' ? cloudWatchSignals(regionOf(ctx) ?? stackRegion(stack, ctx.cwd)) : noSignals)),
     // Straight to the terminal when there is one, so a long step shows its time ticking.
     progress: flags.json ? jsonProgress(stderr) : humanProgress(ctx.output === processSink && process.stderr.isTTY ? process.stderr : stderr),
     now: () => new Date(),
     sleep: (ms, signal) => delay(ms, undefined, signal ? { signal } : {}),
     actor: actorOf(flags, ctx.env),
     ...(overrides.signal ? { signal: overrides.signal } : {}),
+    ...(overrides.timing ? { timing: overrides.timing } : {}),
   };
 }
 

@@ -271,17 +271,28 @@ async function run(ctx: DeployContext, stack: string, id: string, artifact: Arti
   return outcome;
 }
 
+/** Consecutive failures to read the alarms that fail verification. */
+export const SIGNAL_ERROR_LIMIT = 3;
+
 /** Bake time: single-shot smoke checks and alarms, round after round, until bakeSeconds pass. */
 async function verifyLive(ctx: DeployContext, stack: string, config: SlipwayConfig, url: string, version: string, alarms: string[], timing: Timing): Promise<string> {
   const end = ctx.now().getTime() + config.promotion.bakeSeconds * 1000;
   const signals = ctx.signals(config, stack);
   let rounds = 0;
+  let signalErrors = 0;
   for (;;) {
     rounds++;
     const report = await ctx.smoke({ baseUrl: url, checks: config.app.smoke, versionPath: config.app.versionPath, expectVersion: version, deadlineMs: timing.smokeDeadlineMs, retry: false, signal: ctx.signal });
     if (!report.ok) throw new CheckFailed([`live smoke checks failed in round ${rounds}`, formatSmokeReport(report)]);
-    const firing = await signals.firing(alarms);
-    if (firing.length > 0) throw new CheckFailed(`alarm firing: ${firing.join(', ')}`);
+    try {
+      const firing = await signals.firing(alarms);
+      if (firing.length > 0) throw new CheckFailed(`alarm firing: ${firing.join(', ')}`);
+      signalErrors = 0;
+    } catch (e) {
+      if (e instanceof CheckFailed) throw e;
+      // One failed read is noise; a run of them means we are blind, and blind is not healthy.
+      if (++signalErrors >= SIGNAL_ERROR_LIMIT) throw new CheckFailed(`cannot read the alarms (${SIGNAL_ERROR_LIMIT} tries): ${firstLine(e)}`);
+    }
     if (ctx.now().getTime() >= end) return `${rounds} rounds clean`;
     await ctx.sleep(Math.min(timing.verifyIntervalMs, Math.max(0, end - ctx.now().getTime())), ctx.signal);
   }

@@ -175,6 +175,22 @@ describe('failures after the switch roll back automatically', () => {
     expect(release('dev').live).toBe('green');
   });
 
+  it('alarms that cannot be read several times in a row count as a failure; one blip does not', async () => {
+    w.engine.seed('dev');
+    await deploy(w.ctx, 'dev', V1);
+    let reads = 0;
+    w.ctx.signals = () => ({
+      firing: async () => {
+        reads++;
+        if (reads === 1 || reads >= 3) throw new Error('throttled');
+        return [];
+      },
+    });
+    await expect(deploy(w.ctx, 'dev', V2)).rejects.toThrow(/rolled back to green: cannot read the alarms \(3 tries\): throttled/);
+    expect(reads).toBe(5);
+    expect(release('dev').live).toBe('green');
+  });
+
   it('an engine failure during the switch moves traffic back', async () => {
     const s = w.engine.seed('dev');
     await deploy(w.ctx, 'dev', V1);
