@@ -1,8 +1,11 @@
 // `slipway plan --stack NAME [--json]`: the resources the program would register for a stack, found
 // offline by running the real program under the Pulumi SDK's mocks (no engine, no cloud).
+// `slipway plan --diff BASE_REF [--stack NAME] [--json]`: per stack, what the working tree changes
+// against a git ref — resources added, removed and changed — also offline, so it works on forks.
 import type { Command } from 'commander';
 import { isComputed, planStack, type Plan, type PlannedResource } from '../plan';
-import { UserError } from '../errors';
+import { diffAgainstRef, renderRefDiff, type RefPlanDiff } from '../planDiff';
+import { UsageError, UserError } from '../errors';
 import type { CommandContext } from '../output';
 
 export interface PlanOptions extends CommandContext {
@@ -20,14 +23,43 @@ export async function plan(opts: PlanOptions): Promise<Plan> {
   return result.plan;
 }
 
+export interface PlanDiffOptions extends CommandContext {
+  /** Git ref to compare the working tree with (branch, tag, commit). */
+  base: string;
+  /** Only this stack (default: every stack file on either side). */
+  stack?: string;
+  json?: boolean;
+}
+
+/**
+ * Diffs the working tree's plans against `base`'s. Prints the diff; a stack the working tree cannot
+ * plan (invalid stack file, program error) fails the command after the report.
+ */
+export async function planDiff(opts: PlanDiffOptions): Promise<RefPlanDiff> {
+  const result = await diffAgainstRef({ cwd: opts.cwd, base: opts.base, ...(opts.stack ? { stacks: [opts.stack] } : {}) });
+  if (opts.json) opts.output.out(JSON.stringify(result, null, 2));
+  else opts.output.out(renderRefDiff(result).join('\n'));
+  const broken = result.stacks.flatMap((s) => (s.errors ?? []).filter((e) => e.side === 'working tree').flatMap((e) => e.lines));
+  if (broken.length > 0) throw new UserError(broken);
+  return result;
+}
+
 export function registerPlan(program: Command, ctx: CommandContext): void {
   program
     .command('plan')
-    .description('show the resources a stack would have, computed offline from its stack file')
-    .requiredOption('-s, --stack <name>', 'stack to plan (stacks/Pulumi.<name>.yaml)')
-    .option('--json', 'print one JSON document: {stack, resources: [{urn, type, name, parent, inputs}], outputs}')
-    .action(async (flags: { stack: string; json?: boolean }) => {
-      await plan({ ...ctx, stack: flags.stack, json: flags.json === true });
+    .description('show the resources a stack would have, computed offline from its stack file (or, with --diff, what changed since a git ref)')
+    .option('-s, --stack <name>', 'stack to plan (stacks/Pulumi.<name>.yaml); required without --diff')
+    .option('--diff <base-ref>', 'compare every stack (or --stack) between this git ref and the working tree: resources added, removed, changed')
+    .option('--json', 'print one JSON document: {stack, resources: [{urn, type, name, parent, inputs}], outputs}; with --diff {base, commit, stacks}')
+    .action(async (flags: { stack?: string; diff?: string; json?: boolean }) => {
+      const json = flags.json === true;
+      if (flags.diff !== undefined) {
+        await planDiff({ ...ctx, base: flags.diff, ...(flags.stack ? { stack: flags.stack } : {}), json });
+        return;
+      }
+      // Commander's own wording, kept: --stack is required unless --diff is given.
+      if (!flags.stack) throw new UsageError("error: required option '-s, --stack <name>' not specified (or --diff BASE_REF)");
+      await plan({ ...ctx, stack: flags.stack, json });
     });
 }
 
