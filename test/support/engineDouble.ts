@@ -1,7 +1,7 @@
 // In-memory double of the engine port (pipeline/engine.ts). It keeps each stack's config, "applies" it
 // on up() by recording what every slot runs and where the URLs route, and can be told to fail.
 // Test-only: the product talks to Pulumi through pipeline/pulumiEngine.ts.
-import type { EnginePort, OperationOptions, PreviewResult, StackHandle, UpResult } from '../../pipeline/engine';
+import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, StackHandle, UpResult } from '../../pipeline/engine';
 import { LockHeld } from '../../pipeline/errors';
 import { validateStackConfig } from '../../stacks/validate';
 import type { SlipwayConfig, Slot } from '../../stacks/schema';
@@ -24,6 +24,14 @@ export interface StackDouble {
   /** Simulates Pulumi's stack lock being held by someone else. */
   locked?: boolean;
   state: unknown;
+  /** What preview() returns (default: nothing to change). */
+  previewResult?: PreviewResult;
+  /** Events preview() reports through onEvent before it returns or fails (diagnostics, progress). */
+  previewEvents?: EngineEvent[];
+  /** Makes every preview() throw this error (after reporting previewEvents). */
+  failPreview?: Error;
+  /** How many times preview() ran. */
+  previews?: number;
 }
 
 export class EngineDouble implements EnginePort {
@@ -56,7 +64,12 @@ export class EngineDouble implements EnginePort {
         if (s.locked) throw new LockHeld(`stack ${name} is locked by another update in progress`);
         Object.assign(s.config, structuredClone(values));
       },
-      preview: async (): Promise<PreviewResult> => ({ changes: { same: 1 }, steps: [] }),
+      preview: async (opts: OperationOptions = {}): Promise<PreviewResult> => {
+        s.previews = (s.previews ?? 0) + 1;
+        for (const e of s.previewEvents ?? []) opts.onEvent?.(e);
+        if (s.failPreview) throw s.failPreview;
+        return structuredClone(s.previewResult ?? { changes: { same: 1 }, steps: [] });
+      },
       up: async (opts: OperationOptions = {}): Promise<UpResult> => {
         if (s.locked) throw new LockHeld(`stack ${name} is locked by another update in progress`);
         if (opts.signal?.aborted) throw opts.signal.reason;
