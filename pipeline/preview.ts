@@ -258,6 +258,9 @@ function parseEventLog(events: unknown[], label: string): ParsedPreview {
   return { format: 'event-log', kind, stack: stackOf([...steps.map((s) => s.urn), ...urns]), steps, counts: summaryCounts, diagnostics };
 }
 
+/** A port step that also carries the engine's before/after states (an adapter may add them; values then show). */
+type StepWithStates = PreviewResult['steps'][number] & { old?: StateLike; new?: StateLike };
+
 /** The engine port's preview result plus the diagnostics seen while it ran. */
 export function fromEngine(result: PreviewResult, events: readonly EngineEvent[] = []): ParsedPreview {
   const diagnostics: Diagnostic[] = [];
@@ -266,12 +269,14 @@ export function fromEngine(result: PreviewResult, events: readonly EngineEvent[]
     const d = diagnostic(e.severity, e.message, e.urn ?? '');
     if (d) diagnostics.push(d);
   }
-  const steps: RawStep[] = result.steps.map((s) => ({
+  const steps: RawStep[] = (result.steps as StepWithStates[]).map((s) => ({
     op: s.op,
     urn: s.urn,
     type: s.type,
     detailedDiff: Object.fromEntries(Object.entries(s.diff).map(([path, kind]) => [path, { kind }])),
     replaceReasons: s.replaceReasons,
+    ...(isObject(s.old) ? { old: s.old } : {}),
+    ...(isObject(s.new) ? { new: s.new } : {}),
   }));
   return { format: 'engine', kind: 'preview', stack: stackOf(steps.map((s) => s.urn)), steps, counts: counts(result.changes), diagnostics };
 }
@@ -696,13 +701,14 @@ export function renderMarkdown(summary: PreviewSummary, opts: RenderOptions = {}
   // Full lists share what the fixed parts leave, stack by stack; what a stack leaves over passes on.
   const closing = `</details>\n`;
   let fixed = head.join('\n').length;
-  for (const b of bodies) fixed += b.top.length + b.detailsHead.length + closing.length + 400;
+  // Each stack's fixed text, its details wrapper and room for the "… and N more" line.
+  for (const b of bodies) fixed += b.top.length + 1 + (b.rows.length > 0 ? b.detailsHead.length + closing.length + 200 : 0);
   let left = Math.max(0, maxChars - fixed);
   const out = [head.join('\n')];
   bodies.forEach((b, i) => {
     out.push(b.top);
     if (b.rows.length === 0) return;
-    const share = Math.floor(left / (bodies.length - i));
+    const share = Math.floor(left / bodies.slice(i).filter((x) => x.rows.length > 0).length);
     let used = 0;
     let shown = 0;
     const rows: string[] = [];

@@ -225,6 +225,20 @@ describe('replacement triples, secret envelopes and diagnostics (hand-written ev
   });
 });
 
+describe('engine port steps', () => {
+  it('list changed paths without values, and with values when the adapter passes states along', () => {
+    const urn = 'urn:pulumi:dev::slipway::aws:ecs/service:Service::shop-dev-blue-svc';
+    const bare = summarise('dev', fromEngine({ changes: { update: 1 }, steps: [{ op: 'update', urn, type: 'aws:ecs/service:Service', diff: { desiredCount: 'update' } }] }));
+    expect(bare.changes[0]!.properties).toEqual([{ path: 'desiredCount', kind: 'update', replaces: false }]);
+    const withStates = { op: 'update', urn, type: 'aws:ecs/service:Service', diff: { desiredCount: 'update', 'environment.TOKEN': 'update' }, old: { inputs: { desiredCount: 1, environment: '[secret]' } }, new: { inputs: { desiredCount: 2, environment: '[secret]' } } };
+    const rich = summarise('dev', fromEngine({ changes: { update: 1 }, steps: [withStates] }));
+    expect(rich.changes[0]!.properties).toEqual([
+      { path: 'desiredCount', kind: 'update', replaces: false, old: '1', new: '2' },
+      { path: 'environment.TOKEN', kind: 'update', replaces: false, old: '[secret]', new: '[secret]' },
+    ]);
+  });
+});
+
 describe('a failed preview document', () => {
   const s = summaryOf('preview-failed-program-error.json');
 
