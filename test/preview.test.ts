@@ -29,6 +29,7 @@ import {
   type PreviewSummary,
   type StackPreview,
 } from '../pipeline/preview';
+import { listStacks } from '../stacks/load';
 import { EngineDouble } from './support/engineDouble';
 import { ROOT } from './mocks';
 
@@ -528,12 +529,13 @@ describe('slipway preview (engine double)', () => {
   it('previews every stack in stacks/ when none is named, and prints Markdown by default', async () => {
     const o = opts();
     const summary = await previewCommand(o);
-    expect(summary.stacks.map((s) => s.stack)).toEqual(['dev', 'local', 'prod', 'staging']);
+    expect(summary.stacks.map((s) => s.stack)).toEqual(listStacks(cwd));
+    expect(summary.stacks.length).toBeGreaterThan(1);
     expect((o.output as ReturnType<typeof memorySink>).stdout.startsWith(PREVIEW_MARKER)).toBe(true);
   });
 
   it('refuses an unknown stack before previewing anything', async () => {
-    await expect(previewCommand(opts({ stacks: ['dev', 'qa'] }))).rejects.toThrow(/--stack: "qa" has no stack file \(stacks: dev, local, prod, staging\)/);
+    await expect(previewCommand(opts({ stacks: ['dev', 'qa'] }))).rejects.toThrow(`--stack: "qa" has no stack file (stacks: ${listStacks(cwd).join(', ')})`);
     expect(engine.selects).toBe(0);
   });
 
