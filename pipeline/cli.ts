@@ -8,6 +8,7 @@ import { registerDeploy } from './commands/deploy';
 import { registerHistory } from './commands/history';
 import { registerLedger } from './commands/ledger';
 import { registerPlan } from './commands/plan';
+import { registerPreview } from './commands/preview';
 import { registerRollback } from './commands/rollback';
 import { registerSchema } from './commands/schema';
 import { registerSmoke } from './commands/smoke';
@@ -23,6 +24,7 @@ export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 export const COMMANDS: readonly RegisterCommand[] = [
   registerValidate,
   registerPlan,
+  registerPreview,
   registerBuild,
   registerDeploy,
   registerApprove,

@@ -27,6 +27,9 @@ export interface PreviewStep {
   /** Property paths that differ, with the kind of change (`update`, `add`, `delete`, `update-replace`…). */
   diff: Record<string, string>;
   replaceReasons?: string[];
+  /** The resource's state before and after, when the engine reports them (values for the diff). */
+  old?: { inputs?: Record<string, unknown>; outputs?: Record<string, unknown> };
+  new?: { inputs?: Record<string, unknown>; outputs?: Record<string, unknown> };
 }
 
 export interface PreviewResult extends ChangeSummary {

@@ -165,7 +165,15 @@ export function collect(e: auto.EngineEvent, steps: PreviewStep[], onEvent?: (ev
       const diff: Record<string, string> = {};
       for (const [path, d] of Object.entries(m.detailedDiff ?? {})) diff[path] = d.diffKind;
       for (const key of m.diffs ?? []) diff[key] ??= 'update';
-      steps.push({ op: m.op, urn: m.urn, type: m.type, diff, ...(m.keys ? { replaceReasons: m.keys } : {}) });
+      steps.push({
+        op: m.op,
+        urn: m.urn,
+        type: m.type,
+        diff,
+        ...(m.keys ? { replaceReasons: m.keys } : {}),
+        ...(m.old ? { old: { inputs: m.old.inputs, outputs: m.old.outputs } } : {}),
+        ...(m.new ? { new: { inputs: m.new.inputs, outputs: m.new.outputs } } : {}),
+      });
     }
   } else if (e.resOutputsEvent) {
     const m = e.resOutputsEvent.metadata;
