@@ -6,6 +6,8 @@ export const EXIT = {
   ok: 0,
   /** Invalid configuration, failed checks, failed deployment. */
   failure: 1,
+  /** `slipway drift`: resources were changed outside Pulumi. */
+  drift: 2,
   /** The deployment waits for a person's approval; re-run `approve` / resume later. */
   awaitingApproval: 3,
   /** Another deployment holds the stack's lock. */
@@ -43,6 +45,9 @@ export class CheckFailed extends SlipwayError {}
 /** Another deployment holds the stack (Pulumi's stack lock); nothing was changed. */
 export class LockHeld extends SlipwayError {}
 
+/** Resources were changed outside Pulumi (`slipway drift`); nothing was changed by Slipway. */
+export class DriftDetected extends SlipwayError {}
+
 /** The deployment stopped at an approval gate; it resumes once someone approves. */
 export class AwaitingApproval extends SlipwayError {}
 
@@ -58,6 +63,7 @@ export class InternalError extends Error {
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof UsageError) return EXIT.usage;
   if (error instanceof AwaitingApproval) return EXIT.awaitingApproval;
+  if (error instanceof DriftDetected) return EXIT.drift;
   if (error instanceof LockHeld) return EXIT.lockHeld;
   if (error instanceof UserError || error instanceof CheckFailed) return EXIT.failure;
   return EXIT.internal;

@@ -1,7 +1,7 @@
 // In-memory double of the engine port (pipeline/engine.ts). It keeps each stack's config, "applies" it
 // on up() by recording what every slot runs and where the URLs route, and can be told to fail.
 // Test-only: the product talks to Pulumi through pipeline/pulumiEngine.ts.
-import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, StackHandle, UpResult } from '../../pipeline/engine';
+import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle, UpResult } from '../../pipeline/engine';
 import { LockHeld } from '../../pipeline/errors';
 import { validateStackConfig } from '../../stacks/validate';
 import type { SlipwayConfig, Slot } from '../../stacks/schema';
@@ -32,6 +32,10 @@ export interface StackDouble {
   failPreview?: Error;
   /** How many times preview() ran. */
   previews?: number;
+  /** Steps refresh() reports, as Pulumi's refresh does for drift (default: none). */
+  refreshSteps?: PreviewStep[];
+  /** Options of every refresh() call, in order. */
+  refreshes?: { previewOnly?: boolean }[];
 }
 
 export class EngineDouble implements EnginePort {
@@ -85,7 +89,11 @@ export class EngineDouble implements EnginePort {
         };
         return { changes: before === JSON.stringify(s.applied) ? { same: 10 } : { update: 1, same: 9 }, outputs: outputs() };
       },
-      refresh: async () => ({ changes: { same: 1 }, steps: [] }),
+      refresh: async (opts: { previewOnly?: boolean } = {}): Promise<PreviewResult> => {
+        (s.refreshes ??= []).push({ previewOnly: opts.previewOnly });
+        const steps = structuredClone(s.refreshSteps ?? []);
+        return { changes: steps.length > 0 ? { update: steps.length, same: 1 } : { same: 1 }, steps };
+      },
       destroy: async () => {
         s.applied = undefined;
         return { changes: { delete: 10 } };

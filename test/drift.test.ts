@@ -1,0 +1,130 @@
+// Drift: a refresh in preview mode through the engine port, against the engine double with scripted
+// refresh steps; exit 0 without drift, 2 with.
+import { mkdtempSync, cpSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { run } from '../pipeline/cli';
+import { driftCommand, registerDrift } from '../pipeline/commands/drift';
+import { driftOf, renderDrift } from '../pipeline/drift';
+import type { PreviewStep } from '../pipeline/engine';
+import { DriftDetected, EXIT, exitCodeFor, UserError } from '../pipeline/errors';
+import { memorySink } from '../pipeline/output';
+import { EngineDouble } from './support/engineDouble';
+import { ROOT } from './mocks';
+
+const urn = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::slipway::${type}::${name}`;
+const TG = 'aws:lb/targetGroup:TargetGroup';
+const EIP = 'aws:ec2/eip:Eip';
+const STACK = 'pulumi:pulumi:Stack';
+
+/** What Pulumi reports when someone changed a target group's health check and deleted a NAT address. */
+const stagingSteps: PreviewStep[] = [
+  { op: 'refresh', urn: urn('staging', STACK, 'slipway-staging'), type: STACK, diff: {} },
+  { op: 'update', urn: urn('staging', TG, 'shop-lb-blue'), type: TG, diff: { 'tags.owner': 'add', 'healthCheck.interval': 'update' } },
+  { op: 'delete', urn: urn('staging', EIP, 'shop-network-nat-0-eip'), type: EIP, diff: {} },
+  { op: 'same', urn: urn('staging', TG, 'shop-lb-green'), type: TG, diff: {} },
+];
+
+let cwd: string;
+let engine: EngineDouble;
+beforeEach(() => {
+  cwd = mkdtempSync(join(tmpdir(), 'slipway-drift-'));
+  cpSync(join(ROOT, 'stacks'), join(cwd, 'stacks'), { recursive: true });
+  engine = new EngineDouble();
+});
+afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+const ctx = () => ({ cwd, output: memorySink(), env: {}, verbose: false, engine });
+
+describe('driftOf', () => {
+  it('keeps the steps that are drift, with their changed property paths, and drops same and quiet refreshes', () => {
+    expect(driftOf(stagingSteps)).toEqual([
+      {
+        urn: urn('staging', TG, 'shop-lb-blue'),
+        type: TG,
+        name: 'shop-lb-blue',
+        op: 'update',
+        kind: 'changed',
+        properties: [
+          { path: 'healthCheck.interval', kind: 'update' },
+          { path: 'tags.owner', kind: 'add' },
+        ],
+      },
+      { urn: urn('staging', EIP, 'shop-network-nat-0-eip'), type: EIP, name: 'shop-network-nat-0-eip', op: 'delete', kind: 'deleted', properties: [] },
+    ]);
+  });
+
+  it('counts a refresh step that carries a diff as drift', () => {
+    const [r] = driftOf([{ op: 'refresh', urn: urn('dev', TG, 'tg'), type: TG, diff: { port: 'update' } }]);
+    expect(r).toMatchObject({ kind: 'changed', op: 'refresh', properties: [{ path: 'port', kind: 'update' }] });
+  });
+});
+
+describe('slipway drift', () => {
+  it('reports drift per stack and exits 2, refreshing in preview mode only', async () => {
+    engine.seed('staging').refreshSteps = stagingSteps;
+    engine.seed('prod');
+    const o = ctx();
+    const err = await driftCommand({ ...o, stacks: ['staging', 'prod'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DriftDetected);
+    expect(exitCodeFor(err)).toBe(EXIT.drift);
+    expect(EXIT.drift).toBe(2);
+    expect((err as DriftDetected).problems).toEqual([
+      'drift: 2 resources changed outside Pulumi in staging (`pulumi refresh` takes the real state into the stack; `pulumi up` puts the code\'s back)',
+    ]);
+    expect(o.output.stdout).toBe(
+      [
+        'staging: 2 resources changed outside Pulumi',
+        `  ~ ${TG}  shop-lb-blue  healthCheck.interval, tags.owner (add)`,
+        `  - ${EIP}  shop-network-nat-0-eip  deleted outside Pulumi`,
+        'prod: no drift',
+        '',
+      ].join('\n'),
+    );
+    expect(engine.stacks.get('staging')!.refreshes).toEqual([{ previewOnly: true }]);
+    expect(engine.stacks.get('prod')!.refreshes).toEqual([{ previewOnly: true }]);
+    // Nothing was applied.
+    expect(engine.stacks.get('staging')!.ups).toEqual([]);
+  });
+
+  it('exits 0 when nothing drifted, checking every stack file by default', async () => {
+    const o = ctx();
+    const report = await driftCommand(o);
+    expect(report.map((s) => [s.stack, s.drifted])).toEqual([
+      ['dev', []],
+      ['local', []],
+      ['prod', []],
+      ['staging', []],
+    ]);
+    expect(o.output.stdout).toBe('dev: no drift\nlocal: no drift\nprod: no drift\nstaging: no drift\n');
+  });
+
+  it('from the command line: repeated --stack, --json on stdout, exit 2', async () => {
+    engine.seed('staging').refreshSteps = stagingSteps;
+    const output = memorySink();
+    const code = await run(['drift', '--stack', 'staging', '--stack', 'dev', '--json'], { cwd, output, commands: [(p, c) => registerDrift(p, c, engine)] });
+    expect(code).toBe(EXIT.drift);
+    const report = JSON.parse(output.stdout) as { stack: string; drifted: { name: string; kind: string }[] }[];
+    expect(report.map((s) => [s.stack, s.drifted.map((d) => `${d.kind} ${d.name}`)])).toEqual([
+      ['staging', ['changed shop-lb-blue', 'deleted shop-network-nat-0-eip']],
+      ['dev', []],
+    ]);
+    expect(output.stderr).toMatch(/^drift: 2 resources changed outside Pulumi in staging/);
+    expect(engine.stacks.get('local')).toBeUndefined();
+  });
+
+  it('refuses a stack without a stack file before asking the engine anything', async () => {
+    const err = await driftCommand({ ...ctx(), stacks: ['qa'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).problems).toEqual(['--stack: "qa" has no stack file (stacks: dev, local, prod, staging)']);
+    expect(engine.selects).toBe(0);
+  });
+
+  it('renders a changed resource without property paths by its operation', () => {
+    expect(renderDrift([{ stack: 'dev', drifted: [{ urn: 'u', type: TG, name: 'tg', op: 'replace', kind: 'changed', properties: [] }] }])).toEqual([
+      'dev: 1 resource changed outside Pulumi',
+      `  ~ ${TG}  tg  (replace)`,
+    ]);
+  });
+});
