@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../pipeline/cli';
 import { driftCommand, registerDrift } from '../pipeline/commands/drift';
-import { driftOf, renderDrift } from '../pipeline/drift';
+import { driftOf, parsePath, renderDrift } from '../pipeline/drift';
 import type { PreviewStep } from '../pipeline/engine';
 import { DriftDetected, EXIT, exitCodeFor, UserError } from '../pipeline/errors';
 import { memorySink } from '../pipeline/output';
@@ -21,7 +21,14 @@ const STACK = 'pulumi:pulumi:Stack';
 /** What Pulumi reports when someone changed a target group's health check and deleted a NAT address. */
 const stagingSteps: PreviewStep[] = [
   { op: 'refresh', urn: urn('staging', STACK, 'slipway-staging'), type: STACK, diff: {} },
-  { op: 'update', urn: urn('staging', TG, 'shop-lb-blue'), type: TG, diff: { 'tags.owner': 'add', 'healthCheck.interval': 'update' } },
+  {
+    op: 'update',
+    urn: urn('staging', TG, 'shop-lb-blue'),
+    type: TG,
+    diff: { 'tags.owner': 'add', 'healthCheck.interval': 'update' },
+    old: { outputs: { healthCheck: { interval: 10 }, tags: { app: 'shop' } } },
+    new: { outputs: { healthCheck: { interval: 60 }, tags: { app: 'shop', owner: 'mallory' } } },
+  },
   { op: 'delete', urn: urn('staging', EIP, 'shop-network-nat-0-eip'), type: EIP, diff: {} },
   { op: 'same', urn: urn('staging', TG, 'shop-lb-green'), type: TG, diff: {} },
 ];
@@ -47,8 +54,8 @@ describe('driftOf', () => {
         op: 'update',
         kind: 'changed',
         properties: [
-          { path: 'healthCheck.interval', kind: 'update' },
-          { path: 'tags.owner', kind: 'add' },
+          { path: 'healthCheck.interval', kind: 'update', before: 10, after: 60 },
+          { path: 'tags.owner', kind: 'add', after: 'mallory' },
         ],
       },
       { urn: urn('staging', EIP, 'shop-network-nat-0-eip'), type: EIP, name: 'shop-network-nat-0-eip', op: 'delete', kind: 'deleted', properties: [] },
@@ -58,6 +65,31 @@ describe('driftOf', () => {
   it('counts a refresh step that carries a diff as drift', () => {
     const [r] = driftOf([{ op: 'refresh', urn: urn('dev', TG, 'tg'), type: TG, diff: { port: 'update' } }]);
     expect(r).toMatchObject({ kind: 'changed', op: 'refresh', properties: [{ path: 'port', kind: 'update' }] });
+  });
+
+  it('reads a refresh step with an old state and no new one as deleted outside Pulumi', () => {
+    const [r] = driftOf([{ op: 'refresh', urn: urn('dev', EIP, 'eip'), type: EIP, diff: {}, old: { outputs: { domain: 'vpc' } } }]);
+    expect(r).toMatchObject({ kind: 'deleted', name: 'eip', properties: [] });
+  });
+
+  it('finds the changed properties in the states when a refresh step carries no diff', () => {
+    const step: PreviewStep = {
+      op: 'refresh',
+      urn: urn('dev', TG, 'tg'),
+      type: TG,
+      diff: {},
+      old: { outputs: { port: 8080, tags: { 'cost-center': 'shop' } } },
+      new: { outputs: { port: 8080, tags: { 'cost-center': 'web' } } },
+    };
+    expect(driftOf([step])[0]!.properties).toEqual([{ path: 'tags["cost-center"]', kind: 'update', before: 'shop', after: 'web' }]);
+    expect(driftOf([{ ...step, new: structuredClone(step.old) }])).toEqual([]);
+  });
+
+  it('parses the property paths the engine reports', () => {
+    expect(parsePath('healthCheck.interval')).toEqual(['healthCheck', 'interval']);
+    expect(parsePath('subnets[2]')).toEqual(['subnets', 2]);
+    expect(parsePath('tags["cost-center"].x')).toEqual(['tags', 'cost-center', 'x']);
+    expect(parsePath('a..b')).toBeUndefined();
   });
 });
 
@@ -76,7 +108,9 @@ describe('slipway drift', () => {
     expect(o.output.stdout).toBe(
       [
         'staging: 2 resources changed outside Pulumi',
-        `  ~ ${TG}  shop-lb-blue  healthCheck.interval, tags.owner (add)`,
+        `  ~ ${TG}  shop-lb-blue`,
+        '      healthCheck.interval: 10 → 60',
+        '      tags.owner (add): (unset) → "mallory"',
         `  - ${EIP}  shop-network-nat-0-eip  deleted outside Pulumi`,
         'prod: no drift',
         '',
