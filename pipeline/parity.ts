@@ -195,11 +195,11 @@ function isWithin(label: string, key: string): boolean {
 /**
  * Names the knob behind each A → H difference: the knobs whose one-at-a-time plan shows it, refined
  * to one property of the knob by matching values (cpu 512 → "512") or, where several properties
- * changed and values do not tell, by planning properties one at a time too.
+ * changed and values do not tell, by planning properties one at a time too (see contributes).
  */
 class Attribution {
   private readonly byKnob = new Map<string, Promise<Set<string>>>();
-  private readonly byProperty = new Map<string, Promise<Set<string> | undefined>>();
+  private readonly byProperty = new Map<string, Promise<((e: Entry) => boolean) | undefined>>();
 
   constructor(
     private readonly stack: string,
@@ -233,7 +233,7 @@ class Attribution {
     }
     if (this.opts.attribute === false) return [k.key];
     const hits: string[] = [];
-    for (const p of props) if ((await this.keysWithProperty(k, p))?.has(e.key)) hits.push(knobLabel(k.key, p));
+    for (const p of props) if ((await this.contributes(k, p))?.(e)) hits.push(knobLabel(k.key, p));
     return hits.length > 0 ? hits : [k.key];
   }
 
@@ -249,20 +249,41 @@ class Attribution {
     return keys;
   }
 
-  /** Same for one property of a knob; undefined when that alone is not a valid configuration. */
-  private keysWithProperty(k: Knob, property: string): Promise<Set<string> | undefined> {
+  /**
+   * Whether one property of a knob makes a difference: planned alone (A with B's value of just that
+   * property), the difference is there. Where that alone is no valid configuration (natGateways above
+   * azCount), B's knob without that property is planned instead: what then goes or changes is its
+   * doing. Undefined when neither plans.
+   */
+  private contributes(k: Knob, property: string): Promise<((e: Entry) => boolean) | undefined> {
     const id = knobLabel(k.key, property);
-    let keys = this.byProperty.get(id);
-    if (!keys) {
-      const raw = structuredClone(this.base);
-      const value = isObject(raw[k.key]) ? (raw[k.key] as Record<string, unknown>) : {};
-      const other = isObject(this.rawB[k.key]) ? (this.rawB[k.key] as Record<string, unknown>)[property] : undefined;
-      setKey(value, property, other);
-      raw[k.key] = value;
-      keys = planWith(this.stack, raw, this.opts).then((r) => (r.ok ? this.keysAgainst(r.plan) : undefined));
-      this.byProperty.set(id, keys);
+    let test = this.byProperty.get(id);
+    if (!test) {
+      test = (async () => {
+        const alone = await this.tryPlan(k, [property]);
+        if (alone) {
+          const keys = this.keysAgainst(alone);
+          return (e: Entry) => keys.has(e.key);
+        }
+        const without = await this.tryPlan(k, k.changes.map((c) => c.path).filter((p) => p !== property));
+        if (!without) return undefined;
+        const after = new Map(entriesOf(diffPlans(this.pA, without, { ignoreOutputs: IGNORED_OUTPUTS })).map((e) => [e.key, signature(e)]));
+        return (e: Entry) => after.get(e.key) !== signature(e);
+      })();
+      this.byProperty.set(id, test);
     }
-    return keys;
+    return test;
+  }
+
+  /** A with B's values of these properties of a knob; undefined when that is not a valid configuration. */
+  private async tryPlan(k: Knob, properties: readonly string[]): Promise<Plan | undefined> {
+    const raw = structuredClone(this.base);
+    const value = isObject(raw[k.key]) ? (raw[k.key] as Record<string, unknown>) : {};
+    const other = isObject(this.rawB[k.key]) ? (this.rawB[k.key] as Record<string, unknown>) : {};
+    for (const p of properties) setKey(value, p, other[p]);
+    raw[k.key] = value;
+    const r = await planWith(this.stack, raw, this.opts).catch(() => undefined);
+    return r?.ok ? r.plan : undefined;
   }
 
   private keysAgainst(p: Plan): Set<string> {
@@ -290,6 +311,11 @@ function entriesOf(d: PlanDiff): Entry[] {
   }
   for (const c of d.outputs) out.push({ key: `~outputs#${c.path}`, difference: { kind: 'changed', type: 'outputs', name: '', path: c.path, ...sides(c) } });
   return out;
+}
+
+/** A difference's B-side value, to tell whether another plan has the same difference. */
+function signature(e: Entry): string {
+  return JSON.stringify(e.difference.b) ?? '';
 }
 
 function sides(c: PropertyChange): { a?: unknown; b?: unknown } {
