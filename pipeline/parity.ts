@@ -92,7 +92,7 @@ export async function parity(stackA: string, stackB: string, opts: ParityOptions
   const cA = validated(stackA, rawA, opts.root);
   const cB = validated(stackB, rawB, opts.root);
   if (cA.target !== cB.target) {
-    throw new UserError(`parity: ${stackA} is an ${cA.target} stack and ${stackB} a ${cB.target} stack; only stacks of the same target can be compared`);
+    throw new UserError(`parity: ${stackA} targets ${cA.target} and ${stackB} targets ${cB.target}; only stacks of the same target can be compared`);
   }
 
   const knobs = differingKnobs(rawA, rawB, cA, cB);

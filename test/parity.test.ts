@@ -63,11 +63,15 @@ describe('slipway parity on the shipped stacks', () => {
     expect(text).toContain('  + aws:ec2/subnet:Subnet  shop-network-public-2  (only in prod)  ← slipway:network.azCount');
   }, 60000);
 
+  it('refuses a stack compared with itself', async () => {
+    await expect(parity('prod', 'prod', { root: ROOT })).rejects.toThrow('parity: give two different stacks (got prod twice)');
+  });
+
   it('refuses stacks of different targets in one line, before planning anything', async () => {
     const err = await parity('staging', 'local', { root: ROOT }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).problems).toEqual([
-      'parity: staging is an aws stack and local a docker stack; only stacks of the same target can be compared',
+      'parity: staging targets aws and local targets docker; only stacks of the same target can be compared',
     ]);
   });
 });
