@@ -342,12 +342,17 @@ async function resolveCommit(cwd: string, ref: string): Promise<string> {
   return rev.stdout.trim();
 }
 
-/** The commit's files in a temp dir (no git metadata touched), with this checkout's node_modules. */
+/**
+ * The commit's copy of this project in a temp dir (no git metadata touched), with this checkout's
+ * node_modules. A project in a subdirectory of its repository is taken from the same subdirectory.
+ */
 async function extractCommit(cwd: string, commit: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-base-'));
   try {
     const tar = join(dir, '.tree.tar');
-    await execa('git', ['archive', '--format=tar', '-o', tar, commit], { cwd });
+    const where = await execa('git', ['rev-parse', '--show-toplevel', '--show-prefix'], { cwd });
+    const [top, prefix = ''] = where.stdout.split('\n').map((l) => l.trim().replace(/\/$/, ''));
+    await execa('git', ['archive', '--format=tar', '-o', tar, prefix ? `${commit}:${prefix}` : commit], { cwd: top });
     await execa('tar', ['-xf', tar, '-C', dir]);
     rmSync(tar);
     // Whatever the commit holds at node_modules (nothing, normally) gives way to this checkout's.
