@@ -7,6 +7,8 @@ import { registerBuild } from './commands/build';
 import { registerDeploy } from './commands/deploy';
 import { registerHistory } from './commands/history';
 import { registerLedger } from './commands/ledger';
+import { registerDrift } from './commands/drift';
+import { registerParity } from './commands/parity';
 import { registerPlan } from './commands/plan';
 import { registerPreview } from './commands/preview';
 import { registerRollback } from './commands/rollback';
@@ -24,12 +26,14 @@ export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 export const COMMANDS: readonly RegisterCommand[] = [
   registerValidate,
   registerPlan,
+  registerParity,
   registerPreview,
   registerBuild,
   registerDeploy,
   registerApprove,
   registerRollback,
   registerStatus,
+  registerDrift,
   registerSmoke,
   registerHistory,
   registerLedger,

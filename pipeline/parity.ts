@@ -9,7 +9,6 @@
 // stack name: once names are normalised, anything left is a component branching on the stack —
 // undeclared. Application settings (other than the name) are not a knob: a difference there is
 // undeclared too.
-import * as pulumi from '@pulumi/pulumi';
 import { readStackConfig, stackFile } from '../stacks/load';
 import type { SlipwayConfig, Target } from '../stacks/schema';
 import { validateStackConfig } from '../stacks/validate';
@@ -340,26 +339,8 @@ async function planOrThrow(stack: string, raw: Record<string, unknown>, what: st
   return r.plan;
 }
 
-/**
- * planStack, with `beforeProgram` run inside the program's stack when given. The planner has no such
- * hook, so for that plan only the SDK's runInPulumiStack is wrapped (it is where the stack resource
- * exists, which registerStackTransformation needs); without a hook nothing is wrapped.
- */
-async function planWith(stack: string, raw: Record<string, unknown>, opts: ParityOptions): Promise<PlanResult> {
-  const hook = opts.beforeProgram;
-  if (!hook) return planStack(stack, { root: opts.root, config: raw });
-  const runtime = pulumi.runtime as unknown as { runInPulumiStack: typeof pulumi.runtime.runInPulumiStack };
-  const original = runtime.runInPulumiStack;
-  runtime.runInPulumiStack = (init) =>
-    original(async () => {
-      hook();
-      return init();
-    });
-  try {
-    return await planStack(stack, { root: opts.root, config: raw });
-  } finally {
-    runtime.runInPulumiStack = original;
-  }
+function planWith(stack: string, raw: Record<string, unknown>, opts: ParityOptions): Promise<PlanResult> {
+  return planStack(stack, { root: opts.root, config: raw, beforeProgram: opts.beforeProgram });
 }
 
 function rawConfig(stack: string, opts: ParityOptions): Record<string, unknown> {

@@ -46,6 +46,8 @@ export interface PlanOptions {
   root?: string;
   /** Raw stack config (`slipway:app` → value) to use instead of the stack file. */
   config?: Record<string, unknown>;
+  /** Runs inside the program's stack just before the program (e.g. to register a test transform). */
+  beforeProgram?: () => void;
 }
 
 /** Plans one stack. Validation errors come back as lines; nothing is registered for them. */
@@ -59,11 +61,11 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
   }
   const validation = validateStackConfig(raw, { stack, file: relative(root, stackFile(stack, root)) });
   if (!validation.ok) return { ok: false, errors: validation.errors };
-  return { ok: true, plan: await runUnderMocks(stack, raw) };
+  return { ok: true, plan: await runUnderMocks(stack, raw, opts.beforeProgram) };
 }
 
 /** Runs runProgram() under mocks with `raw` as the stack configuration. */
-export async function runUnderMocks(stack: string, raw: Record<string, unknown>): Promise<Plan> {
+export async function runUnderMocks(stack: string, raw: Record<string, unknown>, beforeProgram?: () => void): Promise<Plan> {
   const inputs = new Map<string, { type: string; name: string; inputs: Record<string, unknown> }>();
   const region = typeof raw['aws:region'] === 'string' ? raw['aws:region'] : undefined;
 
@@ -122,6 +124,7 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>)
   let failure: unknown;
   const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
     try {
+      beforeProgram?.();
       return runProgram();
     } catch (e) {
       failure = e;
