@@ -7,18 +7,34 @@ import * as pulumi from '@pulumi/pulumi';
 /** Where the router reads its configuration (the official image's default, so plain `nginx` finds it). */
 export const ROUTER_CONF_PATH = '/etc/nginx/nginx.conf';
 
+/** How long the install waits for the reload to take effect before it fails. */
+export const RELOAD_TIMEOUT_SECONDS = 10;
+
 /**
  * The command that installs the config read from stdin into `container` and reloads nginx: written
  * beside the live file, checked with `nginx -t`, renamed over it, then `nginx -s reload`. A config
  * nginx rejects never replaces the running one.
+ *
+ * `nginx -s reload` only signals the master, so the command then waits until none of the workers that
+ * were accepting connections before still does (a draining worker retitles itself "… is shutting
+ * down", then exits): once it returns, every new request gets the new config, which the checks right
+ * after a switch rely on. A reload nginx does not carry out fails the command after
+ * RELOAD_TIMEOUT_SECONDS. Only sh, cat and sleep are used, which every nginx image has.
  */
 export function installConfigCommand(container: string, confPath = ROUTER_CONF_PATH): string[] {
   const next = `${confPath}.next`;
+  const accepting = '[ "$(cat $c 2>/dev/null)" = "nginx: worker process" ]'; // $c: /proc/<pid>/cmdline
+  const tries = RELOAD_TIMEOUT_SECONDS * 10;
   const script = [
     `cat > ${next}`,
     `if ! nginx -t -q -c ${next}; then rm -f ${next}; exit 1; fi`,
     `mv ${next} ${confPath}`,
+    `old=$(for c in /proc/[0-9]*/cmdline; do ${accepting} && echo $c; done; true)`,
     'nginx -s reload',
+    'n=0',
+    `while :; do busy=; for c in $old; do ${accepting} && busy=1; done; [ -z "$busy" ] && break; ` +
+      `n=$((n+1)); if [ $n -ge ${tries} ]; then echo "nginx did not apply the new config within ${RELOAD_TIMEOUT_SECONDS}s: ` +
+      `its old workers still accept connections" >&2; exit 1; fi; sleep 0.1; done`,
   ].join(' && ');
   return ['docker', 'exec', '-i', container, 'sh', '-c', script];
 }

@@ -144,3 +144,75 @@ export async function waitForHttp(url: string, opts: { timeoutMs?: number; conta
   const logs = opts.container ? await execa('docker', ['logs', '--tail', '20', opts.container], { reject: false, all: true }) : undefined;
   throw new Error(`${url} did not answer 200 within ${opts.timeoutMs ?? 30000} ms (last: ${last})${logs ? `\ncontainer logs:\n${logs.all}` : ''}`);
 }
+
+/** The inputs of a `docker.Container` resource that `containerCreateArgs` knows how to turn into CLI flags. */
+export interface ContainerInputs {
+  name: string;
+  image: string;
+  envs?: string[];
+  /** MiB, as the Pulumi Docker provider takes it. */
+  memory?: number;
+  restart?: string;
+  networksAdvanced?: { name: string; aliases?: string[] }[];
+  ports?: { internal: number; external?: number; ip?: string; protocol?: string }[];
+  labels?: { label: string; value: string }[];
+  uploads?: { file: string; content: string }[];
+}
+
+const CONTAINER_INPUT_KEYS = ['name', 'image', 'envs', 'memory', 'restart', 'networksAdvanced', 'ports', 'labels', 'uploads'];
+
+/**
+ * `docker create` arguments (without `docker`) for a `docker.Container`'s inputs as a program planned
+ * them, plus `extraLabels`. Uploads are not flags: `createContainer` copies them in before the start, as
+ * the provider does. An input this does not translate throws, so a new one cannot be silently dropped.
+ */
+export function containerCreateArgs(inputs: Record<string, unknown>, extraLabels: string[] = []): string[] {
+  const unknown = Object.keys(inputs).filter((k) => !CONTAINER_INPUT_KEYS.includes(k) && inputs[k] !== undefined);
+  if (unknown.length > 0) throw new Error(`container inputs ${unknown.join(', ')} have no docker create translation in test/support/docker.ts`);
+  const c = inputs as unknown as ContainerInputs;
+  const networks = c.networksAdvanced ?? [];
+  if (networks.length > 1) throw new Error(`container ${c.name}: docker create joins one network; ${networks.length} given`);
+  const args = ['create', '--name', c.name];
+  for (const env of c.envs ?? []) args.push('--env', env);
+  if (c.memory !== undefined) args.push('--memory', `${c.memory}m`);
+  if (c.restart) args.push('--restart', c.restart);
+  for (const n of networks) {
+    args.push('--network', n.name);
+    for (const alias of n.aliases ?? []) args.push('--network-alias', alias);
+  }
+  for (const p of c.ports ?? []) {
+    args.push('--publish', `${p.ip ? `${p.ip}:` : ''}${p.external ?? ''}:${p.internal}/${p.protocol ?? 'tcp'}`);
+  }
+  for (const l of c.labels ?? []) args.push('--label', `${l.label}=${l.value}`);
+  for (const l of extraLabels) args.push('--label', l);
+  args.push(c.image);
+  return args;
+}
+
+/**
+ * Creates a container from planned inputs, copies its uploads in, and starts it (the Docker provider's
+ * order: the files are in place before the entrypoint runs). Returns the container ID.
+ */
+export async function createContainer(inputs: Record<string, unknown>, extraLabels: string[] = [TEST_LABEL]): Promise<string> {
+  const id = await docker(containerCreateArgs(inputs, extraLabels));
+  try {
+    const uploads = (inputs as unknown as ContainerInputs).uploads ?? [];
+    if (uploads.length > 0) {
+      const work = mkdtempSync(join(tmpdir(), 'slipway-upload-'));
+      try {
+        for (const [i, u] of uploads.entries()) {
+          const file = join(work, String(i));
+          writeFileSync(file, u.content, { mode: 0o644 });
+          await docker(['cp', file, `${id}:${u.file}`]);
+        }
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    }
+    await docker(['start', id]);
+    return id;
+  } catch (e) {
+    await removeContainers([id]);
+    throw e;
+  }
+}
