@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { Agent, request } from 'node:http';
 import type { Socket } from 'node:net';
 import type * as pulumi from '@pulumi/pulumi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SLOT_HEADER } from '../../components/docker/nginxConfig';
 import {
   installConfigCommand,
@@ -58,6 +58,8 @@ let urls: Routes;
 let ids: Record<'router' | Slot, string>;
 let current: RouterConfigState;
 let load: Load | undefined;
+/** Why the environment could not be set up; every test fails with it (a failing beforeAll would only skip them). */
+let setupError: unknown;
 
 /** The local stack as the pipeline would configure it for this release, planned by the real program. */
 function planRelease(r: Release): Promise<Plan> {
@@ -231,6 +233,18 @@ function startLoad(url: string, concurrency = 4): Load {
 }
 
 beforeAll(async () => {
+  try {
+    await setUp();
+  } catch (e) {
+    setupError = e;
+  }
+});
+
+beforeEach(() => {
+  if (setupError) throw setupError;
+});
+
+async function setUp(): Promise<void> {
   await requireDockerEngine(); // no engine: every test here fails with this one line, none is skipped
   const base = await ensureNodeBaseImage();
   routerImage = (await ensureNginxImage()).image;
@@ -268,7 +282,7 @@ beforeAll(async () => {
   await waitForLog(green, 'listening on');
   await waitForAnswer(`${urls.publicUrl}/version`);
   await waitForAnswer(`${urls.testUrl}/version`);
-});
+}
 
 afterAll(async () => {
   await load?.stop();
