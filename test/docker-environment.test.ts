@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_CONFIG, ROUTER_LISTEN } from '../components/docker/router';
-import { installConfigCommand, type RouterConfigState } from '../components/docker/routerConfig';
+import { installConfigCommand, RELOAD_TIMEOUT_SECONDS, type RouterConfigState } from '../components/docker/routerConfig';
 import type { Plan, PlannedResource } from '../pipeline/plan';
 import { DIGEST_A, DIGEST_B, named, ofType, plan } from './mocks';
 import { routesOf } from './support/nginx';
@@ -184,10 +184,13 @@ describe('the RouterConfig provider', () => {
   it('installs through a checked temp file, so a config nginx rejects never replaces the running one', () => {
     const [docker, exec, i, container, sh, c, script] = installConfigCommand('abc123');
     expect([docker, exec, i, container, sh, c]).toEqual(['docker', 'exec', '-i', 'abc123', 'sh', '-c']);
-    expect(script).toBe(
+    // Checked before it goes live, then reloaded, then waited for: the old workers must stop accepting.
+    expect(script!.startsWith(
       'cat > /etc/nginx/nginx.conf.next && if ! nginx -t -q -c /etc/nginx/nginx.conf.next; then rm -f /etc/nginx/nginx.conf.next; exit 1; fi' +
-        ' && mv /etc/nginx/nginx.conf.next /etc/nginx/nginx.conf && nginx -s reload',
-    );
+        ' && mv /etc/nginx/nginx.conf.next /etc/nginx/nginx.conf && ',
+    )).toBe(true);
+    expect(script!.indexOf('nginx -s reload')).toBeGreaterThan(script!.indexOf('mv /etc/nginx/nginx.conf.next'));
+    expect(script).toContain(`within ${RELOAD_TIMEOUT_SECONDS}s`);
     // The script really is valid sh.
     execFileSync('sh', ['-n', '-c', script!]);
   });

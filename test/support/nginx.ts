@@ -224,7 +224,7 @@ type Attempt = { ok: Observation } | { error: NodeJS.ErrnoException; reused: boo
 /**
  * Continuous GETs from `concurrency` clients over keep-alive connections, like browsers behind a
  * router. Any non-2xx status or transport error counts as failed, with one exception every HTTP client
- * makes (RFC 9112 section 9.3.1, and Node's own docs for `request.reusedSocket`): a GET sent on a reused
+ * makes (RFC 9112 section 9.3.1): a GET sent on a reused
  * idle connection that the server closed before answering is sent once more, on a new connection.
  * Those are counted in `retried`; if the retry fails too, the request failed.
  */
@@ -234,6 +234,9 @@ export function startLoad(url: string, opts: { concurrency?: number; slotHeader:
   const stats: LoadStats = { requests: 0, failed: 0, failures: [], retried: 0, bySlot: {} };
   const waiters = new Set<{ slot: string; since: number; resolve: (o: Observation) => void }>();
   let running = true;
+  // Requests each socket has carried. Node's req.reusedSocket stays false for a request that waited
+  // in the agent's queue for a kept-alive socket, so count per socket instead.
+  const carried = new WeakMap<object, number>();
 
   const attempt = (fresh: boolean) =>
     new Promise<Attempt>((resolve) => {
@@ -249,7 +252,13 @@ export function startLoad(url: string, opts: { concurrency?: number; slotHeader:
         // An answer had started: never retried.
         res.on('error', (error) => settle({ error, reused: false }));
       });
-      req.on('error', (error) => settle({ error, reused: req.reusedSocket }));
+      let reused = false;
+      req.on('socket', (socket) => {
+        const n = carried.get(socket) ?? 0;
+        reused = n > 0;
+        carried.set(socket, n + 1);
+      });
+      req.on('error', (error) => settle({ error, reused }));
       req.end();
     });
 
