@@ -55,13 +55,21 @@ export async function findPulumiCli(root: string): Promise<auto.PulumiCommand | 
   return undefined;
 }
 
+/** Downloads the CLI matching our SDK into the project (the Automation API's own installer). */
+export async function installPulumiCli(dir: string): Promise<auto.PulumiCommand> {
+  return auto.PulumiCommand.install({ root: dir, version: new (await semver()).SemVer(sdkVersion()) });
+}
+
 /** PATH first, then a project-local install, then PulumiCommand.install pinned to the SDK's version. */
-export async function resolvePulumiCli(root: string): Promise<auto.PulumiCommand> {
-  const found = await findPulumiCli(root);
+export async function resolvePulumiCli(
+  root: string,
+  deps: { find?: typeof findPulumiCli; install?: typeof installPulumiCli } = {},
+): Promise<auto.PulumiCommand> {
+  const found = await (deps.find ?? findPulumiCli)(root);
   if (found) return found;
   const dir = localCliDir(root);
   try {
-    return await auto.PulumiCommand.install({ root: dir, version: new (await semver()).SemVer(sdkVersion()) });
+    return await (deps.install ?? installPulumiCli)(dir);
   } catch (e) {
     throw new UserError(
       `the Pulumi CLI is not on PATH and could not be installed into ${dir} (${firstLine(e)}); ` +
@@ -164,7 +172,8 @@ export function collect(e: auto.EngineEvent, steps: PreviewStep[], onEvent?: (ev
     if (m.op !== 'same') {
       const diff: Record<string, string> = {};
       for (const [path, d] of Object.entries(m.detailedDiff ?? {})) diff[path] = d.diffKind;
-      for (const key of m.diffs ?? []) diff[key] ??= 'update';
+      // Top-level keys only where the provider gave no detailed diff (they would repeat its paths).
+      if (!m.detailedDiff) for (const key of m.diffs ?? []) diff[key] = 'update';
       steps.push({
         op: m.op,
         urn: m.urn,

@@ -1,0 +1,82 @@
+// The Automation API adapter's own logic: backend defaults, event mapping, and the missing-CLI path.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as auto from '@pulumi/pulumi/automation';
+import { describe, expect, it } from 'vitest';
+import type { EngineEvent, PreviewStep } from '../pipeline/engine';
+import { UserError } from '../pipeline/errors';
+import { collect, createPulumiEngine, engineEnv, localCliDir, resolvePulumiCli, sdkVersion } from '../pipeline/pulumiEngine';
+import { ROOT } from './mocks';
+
+describe('engineEnv', () => {
+  it('gives a Docker stack a file backend inside the project and an empty passphrase', () => {
+    expect(engineEnv('/p', 'docker', {})).toEqual({ PULUMI_BACKEND_URL: 'file:///p/.slipway/state', PULUMI_CONFIG_PASSPHRASE: '' });
+  });
+
+  it('respects PULUMI_BACKEND_URL and an existing passphrase, and leaves AWS stacks to the login', () => {
+    expect(engineEnv('/p', 'docker', { PULUMI_BACKEND_URL: 's3://bucket' })).toEqual({});
+    expect(engineEnv('/p', 'docker', { PULUMI_CONFIG_PASSPHRASE: 'x' })).toEqual({ PULUMI_BACKEND_URL: 'file:///p/.slipway/state' });
+    expect(engineEnv('/p', 'aws', {})).toEqual({});
+  });
+});
+
+describe('collect (engine events → port events and preview steps)', () => {
+  const events = readFileSync(join(ROOT, 'test/fixtures/pulumi/events-up-securitygroup-update.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as auto.EngineEvent);
+
+  it('maps a real CLI event log', () => {
+    const out: EngineEvent[] = [];
+    const steps: PreviewStep[] = [];
+    for (const e of events) collect(e, steps, (ev) => out.push(ev));
+    expect(out.filter((e) => e.kind === 'resource' && e.status === 'started').length).toBe(6);
+    expect(out.at(-1)).toEqual({ kind: 'summary', changes: { same: 5, update: 1 } });
+    // Only the changed resource becomes a step, with its detailed diff paths.
+    expect(steps).toHaveLength(1);
+    expect(steps[0]!.type).toBe('aws:ec2/securityGroup:SecurityGroup');
+    expect(steps[0]!.op).toBe('update');
+    expect(steps[0]!.diff['ingress[1].fromPort']).toBe('add');
+    expect(Object.keys(steps[0]!.diff)).not.toContain('ingress');
+    expect(steps[0]!.old?.inputs).toBeDefined();
+  });
+
+  it('maps diagnostics by severity', () => {
+    const out: EngineEvent[] = [];
+    collect({ sequence: 1, timestamp: 1, diagnosticEvent: { severity: 'error', message: ' boom \n', color: 'never', urn: 'urn:x' } } as auto.EngineEvent, [], (e) => out.push(e));
+    expect(out).toEqual([{ kind: 'diagnostic', severity: 'error', message: 'boom', urn: 'urn:x' }]);
+  });
+});
+
+describe('the Pulumi CLI', () => {
+  it('is installed by the Automation API installer, pinned to the SDK version, into the project', async () => {
+    let asked: string | undefined;
+    const cli = { command: 'pulumi' } as unknown as auto.PulumiCommand;
+    const got = await resolvePulumiCli('/proj', { find: async () => undefined, install: async (dir) => ((asked = dir), cli) });
+    expect(got).toBe(cli);
+    expect(asked).toBe(localCliDir('/proj'));
+    expect(sdkVersion()).toMatch(/^3\.\d+\.\d+/);
+  });
+
+  it('prefers a CLI already on PATH or in the project, never downloading then', async () => {
+    const cli = { command: 'pulumi' } as unknown as auto.PulumiCommand;
+    const got = await resolvePulumiCli('/proj', { find: async () => cli, install: async () => { throw new Error('must not download'); } });
+    expect(got).toBe(cli);
+  });
+
+  it('offline: one clear error saying how to install it, and nothing changed', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
+    try {
+      const offline = async () => { throw new Error('Failed to download https://get.pulumi.com/install.sh: fetch failed'); };
+      const engine = createPulumiEngine({ root, resolveCli: (r) => resolvePulumiCli(r, { find: async () => undefined, install: offline }) });
+      const err = await engine.selectStack('local').catch((e) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.problems).toHaveLength(1);
+      expect(err.message).toMatch(/^the Pulumi CLI is not on PATH and could not be installed into .*\.slipway\/pulumi \(Failed to download .*fetch failed\); install it \(see https:\/\/www\.pulumi\.com\/docs\/iac\/download-install\/\) and re-run — nothing was changed$/);
+      expect(existsSync(join(root, '.slipway', 'state'))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
