@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as auto from '@pulumi/pulumi/automation';
 import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle } from './engine';
+import { parseConfigValue } from '../stacks/load';
 import { LockHeld, UserError } from './errors';
 
 export interface PulumiEngineOptions {
@@ -107,7 +108,7 @@ function wrapStack(stack: auto.Stack): StackHandle {
     async getConfig() {
       const all = await guard(name, () => stack.getAllConfig());
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(all)) out[k] = parseValue(v.value);
+      for (const [k, v] of Object.entries(all)) out[k] = parseConfigValue(v.value);
       return out;
     },
     async setConfig(values) {
@@ -216,18 +217,6 @@ function numbers(m: Record<string, number | undefined> | undefined): Record<stri
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(m ?? {})) if (typeof v === 'number') out[k] = v;
   return out;
-}
-
-function parseValue(v: string): unknown {
-  const t = v.trim();
-  if (t.startsWith('{') || t.startsWith('[')) {
-    try {
-      return JSON.parse(t);
-    } catch {
-      return v;
-    }
-  }
-  return v;
 }
 
 function firstLine(e: unknown): string {

@@ -58,7 +58,8 @@ export function loadRuntimeConfig(): Validation {
   return validateStackConfig(raw, { stack, file: `${STACKS_DIR}/Pulumi.${stack}.yaml` });
 }
 
-function parseConfigValue(value: string): unknown {
+/** A config value as the engine passes it (a string; structured values as JSON) back to plain JSON. */
+export function parseConfigValue(value: string): unknown {
   const t = value.trim();
   if (t.startsWith('{') || t.startsWith('[')) {
     try {
