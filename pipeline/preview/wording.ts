@@ -1,0 +1,33 @@
+// How changes are put into words, shared by the Markdown and the terminal lines.
+import type { ChangeOp } from './model';
+
+export const OP_WORDS: Record<ChangeOp, { verb: string; past: string }> = {
+  create: { verb: 'to create', past: 'created' },
+  update: { verb: 'to update', past: 'updated' },
+  replace: { verb: 'to replace', past: 'replaced' },
+  delete: { verb: 'to delete', past: 'deleted' },
+  import: { verb: 'to import', past: 'imported' },
+};
+
+export function capLines(text: string, maxLines: number, maxChars = Infinity): string {
+  let lines = text.split('\n');
+  let note = '';
+  if (lines.length > maxLines) {
+    note = `… (${lines.length - maxLines} more lines)`;
+    lines = lines.slice(0, maxLines);
+  }
+  let out = lines.join('\n');
+  if (out.length > maxChars) {
+    out = `${out.slice(0, maxChars)}…`;
+  }
+  return note ? `${out}\n${note}` : out;
+}
+
+export function capList(items: readonly string[], max: number): string {
+  if (items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
