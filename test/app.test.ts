@@ -131,7 +131,9 @@ describe('example app', () => {
     app.proc.kill('SIGTERM');
     await app.waitFor(/SIGTERM: shutting down, draining 1 in-flight request/);
 
-    await expect(freshGet(`${app.url}/healthz`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    // Refused, or reset when the connection raced the listener's close in the kernel's backlog:
+    // either way nothing new is served.
+    await expect(freshGet(`${app.url}/healthz`)).rejects.toMatchObject({ code: expect.stringMatching(/^(ECONNREFUSED|ECONNRESET)$/) });
     expect((await inFlight.json()) as unknown).toMatchObject({ items: expect.any(Array) });
     expect(await app.exited).toBe(0);
     expect(app.output()).toContain('stopped');
