@@ -3,6 +3,7 @@
 import { code } from './markdownSyntax';
 import type { PreviewSummary, StackPreview } from './model';
 import { stackBody } from './stackSection';
+import { errorCount, riskyCount } from './summary';
 import { plural } from './wording';
 
 /** The hidden line a CI job looks for to update its one comment instead of adding another. */
@@ -62,11 +63,11 @@ function overviewTable(stacks: readonly StackPreview[]): string[] {
     const n = (k: string) => String(s.counts[k] ?? 0);
     const notes: string[] = [];
     if (s.error !== undefined) notes.push('❌ preview failed');
-    const errors = s.diagnostics.filter((d) => d.severity === 'error').length;
+    const errors = errorCount(s);
     const warnings = s.diagnostics.length - errors;
     if (errors && s.error === undefined) notes.push(`❌ ${plural(errors, 'error')}`);
     if (warnings) notes.push(`${plural(warnings, 'warning')}`);
-    const risky = s.changes.filter((c) => (c.op === 'replace' || c.op === 'delete') && c.risk).length;
+    const risky = riskyCount(s);
     if (risky) notes.push(`⚠️ ${risky} risky ${risky === 1 ? 'replacement or deletion' : 'replacements or deletions'}`);
     if (s.kind === 'update') notes.push('already applied');
     if (notes.length === 0) notes.push(s.changes.length === 0 && s.error === undefined ? 'no changes' : '');

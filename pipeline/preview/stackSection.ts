@@ -1,8 +1,8 @@
 // One stack's section of the comment: errors and warnings, counts, the replacements-and-deletions
 // table, other changes grouped by type, and the rows of the full list (cut to size by the caller).
 import { code, escapeHtml, fenced } from './markdownSyntax';
-import { OP_ORDER, type ChangeOp, type Diagnostic, type ResourceChange, type StackPreview } from './model';
-import { capLines, capList, OP_WORDS, plural } from './wording';
+import type { Diagnostic, ResourceChange, StackPreview } from './model';
+import { capLines, capList, countPhrases, plural } from './wording';
 
 /** Rows in a stack's "replacements and deletions" table before the rest is counted. */
 export const MAX_ATTENTION_ROWS = 30;
@@ -32,9 +32,7 @@ export function stackBody(s: StackPreview): StackBody {
     lines.push('**❌ The preview failed:**', '', ...fenced(capLines(s.error, MAX_ERROR_LINES)), '');
   }
   lines.push(...diagnosticsBlock(s.diagnostics));
-  const words = (op: ChangeOp) => (s.kind === 'update' ? OP_WORDS[op].past : OP_WORDS[op].verb);
-  const countLine = OP_ORDER.filter((op) => (s.counts[op] ?? 0) > 0).map((op) => `${s.counts[op]} ${words(op)}`);
-  if (s.counts.same) countLine.push(`${s.counts.same} unchanged`);
+  const countLine = countPhrases(s);
   if (s.changes.length === 0) {
     if (s.error === undefined && s.diagnostics.some((d) => d.severity === 'error')) lines.push('No changes could be listed: see the errors above.', '');
     else if (s.error === undefined) lines.push(`No changes${s.counts.same ? ` (${s.counts.same} resources unchanged)` : ''}.`, '');

@@ -103,3 +103,7 @@ function propertyChanges(step: RawStep, oldState: StateLike | undefined, newStat
 }
 
 const unique = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
+
+/** Replacements and deletions of resources that carry traffic or hold data. */
+export const riskyCount = (s: StackPreview): number => s.changes.filter((c) => (c.op === 'replace' || c.op === 'delete') && c.risk).length;
+export const errorCount = (s: StackPreview): number => s.diagnostics.filter((d) => d.severity === 'error').length;
