@@ -38,17 +38,20 @@ export async function deployCommand(opts: DeployOptions): Promise<DeployOutcome>
   }
   const loaded = loadStackFile(opts.stack, opts.cwd);
   if (!loaded.ok) throw new UserError(loaded.errors);
+  const given = opts.artifact !== undefined ? artifactFromRef(opts.artifact, opts.appVersion) : undefined;
   const ctx = deployContext(opts, opts, opts);
+  // Reach the engine first: a missing Pulumi CLI should stop us before a long build, not after.
+  const handle = await ctx.engine.selectStack(opts.stack);
   let artifact: Artifact;
-  if (opts.artifact !== undefined) {
-    artifact = artifactFromRef(opts.artifact, opts.appVersion);
+  if (given) {
+    artifact = given;
   } else {
     const p = ctx.progress.step('build', opts.build);
     const built = await buildArtifact({ dir: opts.build!, cwd: opts.cwd, name: opts.name ?? loaded.config.app.name, version: opts.appVersion, baseImage: opts.baseImage });
     let resolved = built;
     if (loaded.config.target === 'aws') {
       // AWS pulls from the environment's ECR repository: push there and pin the registry digest.
-      const outputs = await (await ctx.engine.selectStack(opts.stack)).outputs();
+      const outputs = await handle.outputs();
       const repo = String(outputs.repositoryUrl ?? '');
       if (!repo) throw new UserError(`stack ${opts.stack} has no ECR repository yet: run \`pulumi up --stack ${opts.stack}\` once, or deploy an --artifact`);
       resolved = await pushArtifact(built, repo);
