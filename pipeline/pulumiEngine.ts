@@ -1,6 +1,8 @@
 // The engine port on Pulumi's Automation API: a LocalWorkspace over this project directory, so the
 // CLI reads Pulumi.yaml (and its stackConfigDir: stacks) exactly as `pulumi up` does.
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as auto from '@pulumi/pulumi/automation';
 import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle } from './engine';
@@ -93,6 +95,8 @@ export function createPulumiEngine(opts: PulumiEngineOptions): EnginePort {
       cli ??= (opts.resolveCli ?? resolvePulumiCli)(opts.root);
       const pulumiCommand = await cli;
       const envVars = engineEnv(opts.root, opts.targetOf?.(stackName), env);
+      // The file backend wants its directory to exist before the first `stack init`.
+      if (envVars.PULUMI_BACKEND_URL) mkdirSync(fileURLToPath(envVars.PULUMI_BACKEND_URL), { recursive: true });
       const stack = await guard(stackName, () =>
         auto.LocalWorkspace.createOrSelectStack({ stackName, workDir: opts.root }, { pulumiCommand, envVars }),
       );
