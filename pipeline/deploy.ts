@@ -239,7 +239,7 @@ async function run(ctx: DeployContext, stack: string, id: string, artifact: Arti
     if (resume?.status !== 'awaiting-approval') {
       await record(ctx, stack, id, 'gate', { approvers: config.promotion.approvers, slot, testUrl: outcome.testUrl });
     }
-    ctx.progress.step('gate', `awaiting approval from ${config.promotion.approvers.join(' or ')}`).skip('stopped here');
+    ctx.progress.info(`gate: waiting for approval from ${config.promotion.approvers.join(' or ')}`);
     throw new AwaitingApproval([
       `deployment ${id} of ${artifact.version} to ${stack} is waiting for approval (slot ${slot} is ready at ${outcome.testUrl})`,
       `approve: slipway approve --stack ${stack} --id ${id} --by <name>    reject: slipway reject --stack ${stack} --id ${id} --by <name>`,
