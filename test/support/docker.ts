@@ -70,21 +70,18 @@ export async function ensureNodeBaseImage(tag = `slipway-test/node-base:${proces
     mkdirSync(join(root, 'home/node'), { recursive: true });
     chmodSync(join(root, 'home/node'), 0o777);
 
-    const tarball = join(work, 'rootfs.tar');
-    await execa('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', tarball, '.']);
-    await docker([
-      'import',
-      '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin',
-      '--change', 'CMD ["node"]',
-      '--change', `LABEL ${TEST_LABEL}`,
-      '--message', `node ${process.version} from the test host`,
-      tarball,
-      tag,
-    ]);
+    await importRootfs(root, work, tag, ['ENV PATH=/usr/local/bin:/usr/bin:/bin', 'CMD ["node"]'], `node ${process.version} from the test host`);
     return { image: tag, created: true };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Tars a root file system (owned by root) and `docker import`s it as `tag`, labelled as a test image. */
+export async function importRootfs(root: string, work: string, tag: string, changes: string[], message: string): Promise<void> {
+  const tarball = join(work, 'rootfs.tar');
+  await execa('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', tarball, '.']);
+  await docker(['import', ...[...changes, `LABEL ${TEST_LABEL}`].flatMap((c) => ['--change', c]), '--message', message, tarball, tag]);
 }
 
 /** Absolute paths of the shared libraries (and the loader) `ldd` lists for a binary. */

@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, sy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { docker, imageExists, sharedLibraries, TEST_LABEL, type BaseImage } from './docker';
+import { imageExists, importRootfs, sharedLibraries, type BaseImage } from './docker';
 import { NGINX_BIN } from './nginx';
 
 /** Programs the router's install command (and a shell in the container) needs besides nginx. */
@@ -89,18 +89,13 @@ export async function ensureNginxImage(tag?: string): Promise<BaseImage> {
     dir('/tmp', 0o1777);
     dir('/root', 0o700);
 
-    const tarball = join(work, 'rootfs.tar');
-    await execa('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', tarball, '.']);
-    await docker([
-      'import',
-      '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      '--change', 'EXPOSE 80',
-      '--change', `CMD ${JSON.stringify(NGINX_IMAGE_CMD)}`,
-      '--change', `LABEL ${TEST_LABEL}`,
-      '--message', `nginx ${await hostNginxVersion()} from the test host`,
-      tarball,
+    await importRootfs(
+      root,
+      work,
       image,
-    ]);
+      ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'EXPOSE 80', `CMD ${JSON.stringify(NGINX_IMAGE_CMD)}`],
+      `nginx ${await hostNginxVersion()} from the test host`,
+    );
     return { image, created: true };
   } finally {
     rmSync(work, { recursive: true, force: true });
