@@ -26,9 +26,8 @@ export function validateStackConfig(raw: Record<string, unknown>, opts: Validate
   const errors: string[] = [];
   const line = (key: string, message: string) => `${opts.file}: ${key}: ${message}`;
 
-  if (!/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(opts.stack) || opts.stack.includes('--') || opts.stack.length > STACK_NAME_MAX) {
-    errors.push(line('stack', `${show(opts.stack)} must be 1-${STACK_NAME_MAX} characters of [a-z0-9-], starting with a letter, not ending with a hyphen, without "--" (it is part of AWS resource names)`));
-  }
+  const stackProblem = stackNameProblem(opts.stack);
+  if (stackProblem) errors.push(line('stack', stackProblem));
 
   const ours: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
@@ -52,6 +51,12 @@ export function validateStackConfig(raw: Record<string, unknown>, opts: Validate
   }
   if (errors.length > 0 || !parsed.success) return { ok: false, errors };
   return { ok: true, config: parsed.data };
+}
+
+/** Why a stack name cannot be used (it is part of AWS resource names), or undefined when it can. */
+export function stackNameProblem(stack: string): string | undefined {
+  if (/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(stack) && !stack.includes('--') && stack.length <= STACK_NAME_MAX) return undefined;
+  return `${show(stack)} must be 1-${STACK_NAME_MAX} characters of [a-z0-9-], starting with a letter, not ending with a hyphen, without "--" (it is part of AWS resource names)`;
 }
 
 /** `['app', 'smoke', 0, 'path']` -> `slipway:app.smoke[0].path` */

@@ -377,6 +377,8 @@ describe('outputs and arguments', () => {
   it('refuses bad arguments with one line naming the field', () => {
     const config = prodConfig();
     expect(() => validateAwsEnvironmentArgs({ config, stack: 'Prod' })).toThrow('stack: "Prod" must be 1-10 characters');
+    // The same rule as stack files: a name AWS would refuse is refused here too.
+    expect(() => validateAwsEnvironmentArgs({ config, stack: 'prod-' })).toThrow('stack: "prod-" must be 1-10 characters');
     const bad = structuredClone(config);
     bad.network.natGateways = 4;
     expect(() => validateAwsEnvironmentArgs({ config: bad, stack: 'prod' })).toThrow('slipway:network.natGateways: 4 is more than azCount (3)');

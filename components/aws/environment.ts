@@ -1,9 +1,8 @@
 // One AWS environment: network, firewall, load balancer with a target group per slot, an ECS cluster,
 // and the blue and green slots. Which slot is live is only the load balancer's routing.
 import * as pulumi from '@pulumi/pulumi';
-import { STACK_NAME_MAX } from '../../stacks/limits';
 import { awsConfigSchema, SLOTS, type AwsConfig, type Slot as SlotName } from '../../stacks/schema';
-import { keyPath } from '../../stacks/validate';
+import { keyPath, stackNameProblem } from '../../stacks/validate';
 import { baseTags, environmentNames, slotTags, type EnvironmentNames } from '../naming';
 import { slotSpec } from '../slots';
 import { Cluster } from './cluster';
@@ -26,9 +25,8 @@ const PRODUCTION_PORT = 80;
  * component can be built from code too) and throws one line naming the first bad field.
  */
 export function validateAwsEnvironmentArgs(args: AwsEnvironmentArgs): void {
-  if (!/^[a-z][a-z0-9-]*$/.test(args.stack) || args.stack.length > STACK_NAME_MAX) {
-    throw new Error(`stack: "${args.stack}" must be 1-${STACK_NAME_MAX} characters of [a-z0-9-], starting with a letter`);
-  }
+  const stackProblem = stackNameProblem(args.stack);
+  if (stackProblem) throw new Error(`stack: ${stackProblem}`);
   const parsed = awsConfigSchema.safeParse(args.config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
