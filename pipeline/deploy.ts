@@ -5,7 +5,7 @@ import type { SlipwayConfig, Slot } from '../stacks/schema';
 import { configHash, validateStackConfig } from '../stacks/validate';
 import { digestOf, idleSlotOf } from '../components/slots';
 import type { EnginePort, StackHandle } from './engine';
-import { AwaitingApproval, CheckFailed, UserError } from './errors';
+import { AwaitingApproval, CheckFailed, firstLine, UserError } from './errors';
 import type { DeploymentLock } from './lock';
 import type { Progress } from './progress';
 import type { SignalsPort } from './signals';
@@ -175,7 +175,7 @@ async function run(ctx: DeployContext, stack: string, id: string, artifact: Arti
       p.ok(result);
       await record(ctx, stack, id, 'step', { name, status: 'ok', startedAt: started.toISOString(), ms: ctx.now().getTime() - started.getTime(), detail: result });
     } catch (e) {
-      const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      const reason = firstLine(e);
       p.fail(reason);
       await record(ctx, stack, id, 'step', { name, status: 'failed', startedAt: started.toISOString(), ms: ctx.now().getTime() - started.getTime(), detail: reason });
       throw e;
@@ -372,8 +372,4 @@ export function knobsOf(config: SlipwayConfig): Record<string, unknown> {
 function changesText(changes: Record<string, number>): string {
   const parts = Object.entries(changes).filter(([op, n]) => op !== 'same' && n > 0).map(([op, n]) => `${n} ${op}`);
   return parts.length ? parts.join(', ') : 'no changes';
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 }

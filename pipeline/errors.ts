@@ -68,3 +68,8 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof UserError || error instanceof CheckFailed) return EXIT.failure;
   return EXIT.internal;
 }
+
+/** The first non-blank line of an error's message: what a one-line report or ledger entry shows. */
+export function firstLine(error: unknown): string {
+  return String(error instanceof Error ? error.message : error).split('\n').find((l) => l.trim()) ?? 'unknown error';
+}

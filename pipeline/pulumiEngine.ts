@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as auto from '@pulumi/pulumi/automation';
 import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle } from './engine';
 import { parseConfigValue } from '../stacks/load';
-import { LockHeld, UserError } from './errors';
+import { firstLine, LockHeld, UserError } from './errors';
 
 export interface PulumiEngineOptions {
   /** Project root (holds Pulumi.yaml). */
@@ -221,8 +221,4 @@ function numbers(m: Record<string, number | undefined> | undefined): Record<stri
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(m ?? {})) if (typeof v === 'number') out[k] = v;
   return out;
-}
-
-function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n').find((l) => l.trim()) ?? 'unknown error';
 }
