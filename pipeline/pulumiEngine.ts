@@ -90,17 +90,29 @@ async function semver() {
 export function createPulumiEngine(opts: PulumiEngineOptions): EnginePort {
   const env = opts.env ?? process.env;
   let cli: Promise<auto.PulumiCommand> | undefined;
+  // One handle per stack per process: each select is a CLI call, and a command selects more than once.
+  const handles = new Map<string, Promise<StackHandle>>();
+  const select = async (stackName: string): Promise<StackHandle> => {
+    cli ??= (opts.resolveCli ?? resolvePulumiCli)(opts.root);
+    const pulumiCommand = await cli;
+    const envVars = engineEnv(opts.root, opts.targetOf?.(stackName), env);
+    // The file backend wants its directory to exist before the first `stack init`.
+    if (envVars.PULUMI_BACKEND_URL) mkdirSync(fileURLToPath(envVars.PULUMI_BACKEND_URL), { recursive: true });
+    const stack = await guard(stackName, () =>
+      auto.LocalWorkspace.createOrSelectStack({ stackName, workDir: opts.root }, { pulumiCommand, envVars }),
+    );
+    return wrapStack(stack);
+  };
   return {
-    async selectStack(stackName) {
-      cli ??= (opts.resolveCli ?? resolvePulumiCli)(opts.root);
-      const pulumiCommand = await cli;
-      const envVars = engineEnv(opts.root, opts.targetOf?.(stackName), env);
-      // The file backend wants its directory to exist before the first `stack init`.
-      if (envVars.PULUMI_BACKEND_URL) mkdirSync(fileURLToPath(envVars.PULUMI_BACKEND_URL), { recursive: true });
-      const stack = await guard(stackName, () =>
-        auto.LocalWorkspace.createOrSelectStack({ stackName, workDir: opts.root }, { pulumiCommand, envVars }),
-      );
-      return wrapStack(stack);
+    selectStack(stackName) {
+      let handle = handles.get(stackName);
+      if (!handle) {
+        handle = select(stackName);
+        handles.set(stackName, handle);
+        // A failed select (no CLI, lock held) is not remembered: the next call tries again.
+        handle.catch(() => handles.delete(stackName));
+      }
+      return handle;
     },
   };
 }

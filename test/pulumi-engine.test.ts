@@ -65,6 +65,13 @@ describe('the Pulumi CLI', () => {
     expect(got).toBe(cli);
   });
 
+  it('selects each stack once per process, however often a command asks', async () => {
+    const never = new Promise<auto.PulumiCommand>(() => {});
+    const engine = createPulumiEngine({ root: '/proj', resolveCli: () => never });
+    expect(engine.selectStack('local')).toBe(engine.selectStack('local'));
+    expect(engine.selectStack('dev')).not.toBe(engine.selectStack('local'));
+  });
+
   it('offline: one clear error saying how to install it, and nothing changed', async () => {
     const root = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
     try {
