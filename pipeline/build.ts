@@ -7,7 +7,7 @@
 // names its layers' content — content-addressed and immutable, exactly what a digest promises. The
 // reference `<name>:<version>@sha256:<image id hex>` keeps name and version for people; Docker itself
 // cannot resolve `name@sha256:<id>` (it would look for a registry digest), so the Docker environment runs
-// the image by its ID (`imageIdOf(ref)`). A registry target (ECR) gets a manifest digest when pushed.
+// the image by its ID (`digestOf(ref)` in components/slots.ts). A registry target (ECR) gets a manifest digest when pushed.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -84,11 +84,6 @@ export function parseImageRef(ref: string): ImageRef {
   const colon = name.lastIndexOf(':');
   if (colon > name.lastIndexOf('/')) return { repository: name.slice(0, colon), tag: name.slice(colon + 1), digest };
   return { repository: name, digest };
-}
-
-/** What a local Docker engine runs for an artifact reference: the image ID, `sha256:<hex>`. */
-export function imageIdOf(ref: string): string {
-  return parseImageRef(ref).digest;
 }
 
 /** `<sha>`, `<sha>-dirty` when the build context has uncommitted changes, or `unknown` outside git. */

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { digestOf } from '../components/slots';
 import {
   artifactRef,
   buildArtifact,
@@ -9,7 +10,6 @@ import {
   checkNameAndVersion,
   defaultVersion,
   describeCommit,
-  imageIdOf,
   parseImageRef,
   type RunResult,
   type Runner,
@@ -78,7 +78,7 @@ describe('image references', () => {
   });
 
   it('runs a local artifact by its image ID', () => {
-    expect(imageIdOf(`shop:1.2.0@${ID}`)).toBe(ID);
+    expect(digestOf(`shop:1.2.0@${ID}`)).toBe(ID);
   });
 });
 

@@ -29,7 +29,7 @@ export function artifactFromRef(ref: string, appVersion?: string): Artifact {
   const parsed = parseImageRef(ref);
   const version = appVersion ?? parsed.tag;
   if (!version) throw new UserError(`--artifact: "${ref}" has no tag to take the version from; add --app-version`);
-  return { ref, digest: digestOf(ref), version };
+  return { ref, digest: parsed.digest, version };
 }
 
 export async function deployCommand(opts: DeployOptions): Promise<DeployOutcome> {
