@@ -2,7 +2,7 @@
 // way on every stack. `slipway promote --from A --to B` deploys the exact digest live in A.
 import type { Command } from 'commander';
 import { loadStackFile } from '../../stacks/load';
-import { IMAGE_REF_RE } from '../../stacks/schema';
+import { IMAGE_REF_RE, type SlipwayConfig } from '../../stacks/schema';
 import { buildArtifact, parseImageRef, pushArtifact } from '../build';
 import { deploy, type Artifact, type DeployOutcome } from '../deploy';
 import { AwaitingApproval, UserError } from '../errors';
@@ -67,23 +67,22 @@ export interface PromoteOptions extends CommandContext, PipelineFlags, PipelineO
   to: string;
 }
 
-/** The artifact live in `from`, exactly as recorded in its stack configuration. Never rebuilds. */
-export function liveArtifact(stack: string, cwd: string): Artifact {
-  const loaded = loadStackFile(stack, cwd);
-  if (!loaded.ok) throw new UserError(loaded.errors);
-  const live = loaded.config.release.live;
-  const r = loaded.config.release[live];
+/** The artifact live in a stack, exactly as recorded in its stack configuration. Never rebuilds. */
+export function liveArtifact(stack: string, config: SlipwayConfig): Artifact {
+  const live = config.release.live;
+  const r = config.release[live];
   if (!r.image || !r.version) throw new UserError(`--from: stack ${stack} has nothing live (slot ${live} has no release)`);
   return { ref: r.image, digest: digestOf(r.image), version: r.version };
 }
 
 export async function promoteCommand(opts: PromoteOptions): Promise<DeployOutcome> {
   if (opts.from === opts.to) throw new UserError('promote: --from and --to name the same stack');
-  const artifact = liveArtifact(opts.from, opts.cwd);
   const src = loadStackFile(opts.from, opts.cwd);
+  if (!src.ok) throw new UserError(src.errors);
+  const artifact = liveArtifact(opts.from, src.config);
   const dst = loadStackFile(opts.to, opts.cwd);
   if (!dst.ok) throw new UserError(dst.errors);
-  if (src.ok && src.config.target === 'docker' && dst.config.target === 'aws') {
+  if (src.config.target === 'docker' && dst.config.target === 'aws') {
     throw new UserError(`promote: ${opts.from} runs local Docker images (no registry digest); promote to AWS from an AWS stack`);
   }
   opts.output.err(`promoting ${artifact.version} (${artifact.digest}) from ${opts.from} to ${opts.to}`);
