@@ -336,8 +336,20 @@ export async function rollback(ctx: DeployContext, stack: string): Promise<{ fro
       kind: 'rollback',
     });
     const p = ctx.progress.step('switch', `${from} → ${to}`);
-    await handle.setConfig({ 'slipway:release': { ...config.release, live: to } });
-    await handle.up({ message: `slipway ${id}: roll back ${from} → ${to}`, signal: ctx.signal });
+    try {
+      await handle.setConfig({ 'slipway:release': { ...config.release, live: to } });
+      await handle.up({ message: `slipway ${id}: roll back ${from} → ${to}`, signal: ctx.signal });
+    } catch (e) {
+      // Closed as failed, never left open: an open entry would be resumed by the next deploy of its
+      // artifact. The release state goes back to what is live, so config stays the source of truth.
+      p.fail(firstLine(e));
+      const restored = await handle.setConfig({ 'slipway:release': config.release }).then(
+        () => '',
+        (r) => `; the stack's release state could not be restored (${firstLine(r)})`,
+      );
+      await record(ctx, stack, id, 'failed', { reason: `rollback ${from} → ${to} failed: ${firstLine(e)}${restored}` });
+      throw new CheckFailed(`stack ${stack}: rollback ${from} → ${to} failed: ${firstLine(e)}${restored}; re-run \`slipway rollback --stack ${stack}\` to retry`);
+    }
     p.ok();
     await record(ctx, stack, id, 'rolled-back', { to, from, reason: `requested by ${ctx.actor}`, automatic: false });
     return { from, to, version: target.version };

@@ -323,6 +323,23 @@ describe('rollback command', () => {
     expect(all.at(-1)).toMatchObject({ kind: 'rollback', version: '1.0.0' });
   });
 
+  it('a rollback whose up fails is recorded as failed, restores the release state, and the next deploy does not resume it', async () => {
+    const s = w.engine.seed('dev');
+    await deploy(w.ctx, 'dev', V1);
+    await deploy(w.ctx, 'dev', V2);
+    s.failNextUp = new Error('engine unreachable');
+    await expect(rollback(w.ctx, 'dev')).rejects.toThrow(/rollback blue → green failed: engine unreachable/);
+    expect(release('dev').live).toBe('blue');
+    const last = (await history('dev')).at(-1)!;
+    expect(last).toMatchObject({ kind: 'rollback', status: 'failed' });
+    // Deploying the artifact the failed rollback named starts afresh instead of resuming that entry.
+    const V1again: Artifact = { ...V1 };
+    await deploy(w.ctx, 'dev', V1again);
+    const all = await history('dev');
+    expect(all.at(-1)).toMatchObject({ version: '1.0.0', status: 'live' });
+    expect(all.at(-1)!.id).not.toBe(last.id);
+  });
+
   it('refuses when the other slot has nothing to roll back to', async () => {
     w.engine.seed('dev');
     await deploy(w.ctx, 'dev', V1);
