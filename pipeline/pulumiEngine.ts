@@ -1,9 +1,10 @@
 // The engine port on Pulumi's Automation API: a LocalWorkspace over this project directory, so the
 // CLI reads Pulumi.yaml (and its stackConfigDir: stacks) exactly as `pulumi up` does.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { delimiter, dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import * as auto from '@pulumi/pulumi/automation';
 import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle } from './engine';
 import { parseConfigValue } from '../stacks/load';
@@ -99,7 +100,12 @@ export function createPulumiEngine(opts: PulumiEngineOptions): EnginePort {
     // The file backend wants its directory to exist before the first `stack init`.
     if (envVars.PULUMI_BACKEND_URL) mkdirSync(fileURLToPath(envVars.PULUMI_BACKEND_URL), { recursive: true });
     const stack = await guard(stackName, () =>
-      auto.LocalWorkspace.createOrSelectStack({ stackName, workDir: opts.root }, { pulumiCommand, envVars }),
+      hasLanguageHost(pulumiCommand.command, env)
+        ? auto.LocalWorkspace.createOrSelectStack({ stackName, workDir: opts.root }, { pulumiCommand, envVars })
+        : auto.LocalWorkspace.createOrSelectStack(
+            { stackName, projectName: projectOf(opts.root).name, program: inlineProgram(opts.root) },
+            { workDir: opts.root, pulumiCommand, envVars },
+          ),
     );
     return wrapStack(stack);
   };
@@ -114,6 +120,37 @@ export function createPulumiEngine(opts: PulumiEngineOptions): EnginePort {
       }
       return handle;
     },
+  };
+}
+
+/**
+ * Whether the CLI can run the program itself: it needs the Node.js language host beside it or on PATH
+ * (official installs ship both). A CLI built by `npm run engine:build` may lack it, when the Go module
+ * proxy does not serve the host's module; the program then runs inline, in this process.
+ */
+export function hasLanguageHost(cliPath: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const dirs = [dirname(cliPath), ...(env.PATH ?? '').split(delimiter).filter(Boolean)];
+  return dirs.some((dir) => existsSync(join(dir, 'pulumi-language-nodejs')));
+}
+
+/** Name and entry point of the project, from Pulumi.yaml (what the CLI itself would run). */
+export function projectOf(root: string): { name: string; main: string } {
+  const file = join(root, 'Pulumi.yaml');
+  const doc = parseYaml(readFileSync(file, 'utf8')) as { name?: unknown; main?: unknown } | null;
+  if (typeof doc?.name !== 'string' || !doc.name) throw new UserError(`${file}: name: missing (the project name is required)`);
+  return { name: doc.name, main: typeof doc.main === 'string' && doc.main ? doc.main : 'index.ts' };
+}
+
+/**
+ * The program Pulumi.yaml names, run inline through the Automation API: its default export is called
+ * on every operation (the module itself loads once per process, so its top level must not do the work).
+ */
+export function inlineProgram(root: string): auto.PulumiFn {
+  const entry = pathToFileURL(join(root, projectOf(root).main)).href;
+  return async () => {
+    const mod = (await import(entry)) as { default?: unknown };
+    if (typeof mod.default !== 'function') throw new UserError(`${entry}: the program must default-export a function returning the stack outputs`);
+    return (await (mod.default as () => unknown)()) as Record<string, unknown>;
   };
 }
 

@@ -1,12 +1,12 @@
 // The Automation API adapter's own logic: backend defaults, event mapping, and the missing-CLI path.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as auto from '@pulumi/pulumi/automation';
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent, PreviewStep } from '../pipeline/engine';
 import { UserError } from '../pipeline/errors';
-import { collect, createPulumiEngine, engineEnv, localCliDir, resolvePulumiCli, sdkVersion } from '../pipeline/pulumiEngine';
+import { collect, createPulumiEngine, engineEnv, hasLanguageHost, inlineProgram, localCliDir, projectOf, resolvePulumiCli, sdkVersion } from '../pipeline/pulumiEngine';
 import { ROOT } from './mocks';
 
 describe('engineEnv', () => {
@@ -84,6 +84,38 @@ describe('the Pulumi CLI', () => {
       expect(existsSync(join(root, '.slipway', 'state'))).toBe(false);
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('inline program (a CLI without the Node.js language host)', () => {
+  it('finds the language host beside the CLI or on PATH', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-lh-'));
+    try {
+      mkdirSync(join(dir, 'cli'));
+      mkdirSync(join(dir, 'path'));
+      expect(hasLanguageHost(join(dir, 'cli', 'pulumi'), { PATH: join(dir, 'path') })).toBe(false);
+      writeFileSync(join(dir, 'path', 'pulumi-language-nodejs'), '');
+      expect(hasLanguageHost(join(dir, 'cli', 'pulumi'), { PATH: join(dir, 'path') })).toBe(true);
+      expect(hasLanguageHost(join(dir, 'path', 'pulumi'), { PATH: '' })).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs the entry Pulumi.yaml names, calling its default export on every run", async () => {
+    expect(projectOf(ROOT)).toEqual({ name: 'slipway', main: 'index.ts' });
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-inline-'));
+    try {
+      writeFileSync(join(dir, 'Pulumi.yaml'), 'name: demo\nmain: prog.mjs\nruntime: nodejs\n');
+      writeFileSync(join(dir, 'prog.mjs'), 'let n = 0;\nexport default () => ({ runs: ++n });\n');
+      const program = inlineProgram(dir);
+      expect(await program()).toEqual({ runs: 1 });
+      expect(await program()).toEqual({ runs: 2 });
+      writeFileSync(join(dir, 'Pulumi.yaml'), 'runtime: nodejs\n');
+      expect(() => projectOf(dir)).toThrow(/Pulumi.yaml: name: missing/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
