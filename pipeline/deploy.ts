@@ -231,6 +231,10 @@ async function run(ctx: DeployContext, stack: string, id: string, artifact: Arti
       return `${report.checks.length} checks passed`;
     });
   } catch (e) {
+    if (ctx.signal?.aborted) {
+      // Interrupted, not failed: the entry stays open, so the same command resumes it.
+      throw new UserError(`deployment ${id} was interrupted (${firstLine(ctx.signal.reason)}); the live slot (${from}) was not touched; run the same command again to resume it`);
+    }
     await record(ctx, stack, id, 'failed', { reason: firstLine(e), liveUnchanged: true });
     throw e;
   }

@@ -286,6 +286,25 @@ describe('resume and concurrency', () => {
     expect(d!.status).toBe('live');
   });
 
+  it('an interrupt (Ctrl-C) leaves the deployment open, and the same command resumes it under the same id', async () => {
+    const s = w.engine.seed('dev');
+    const ac = new AbortController();
+    s.failUpWhen = (message) => {
+      if (!message?.includes('deploy 1.0.0')) return undefined;
+      ac.abort(new Error('interrupted (Ctrl-C)'));
+      return new Error('update canceled');
+    };
+    await expect(deploy({ ...w.ctx, signal: ac.signal }, 'dev', V1)).rejects.toThrow(/interrupted.*run the same command again to resume it/);
+    const [open] = await history('dev');
+    expect(open).toMatchObject({ status: 'running' });
+    expect(release('dev').live).toBe('blue');
+
+    s.failUpWhen = undefined;
+    const out = await deploy(w.ctx, 'dev', V1);
+    expect(out.deploymentId).toBe(open!.id);
+    expect((await history('dev'))[0]).toMatchObject({ id: open!.id, status: 'live' });
+  });
+
   it('refuses a second concurrent deployment to the same stack', async () => {
     w.engine.seed('dev');
     const release = w.ctx.lock.acquire('dev', { deploymentId: 'd-other', actor: 'alice' });
