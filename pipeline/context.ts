@@ -62,10 +62,19 @@ export function deployContext(ctx: CommandContext, flags: PipelineFlags, overrid
   };
 }
 
-/** An AbortSignal that fires on Ctrl-C, so long steps stop cleanly (and are recorded as failed). */
+/**
+ * An AbortSignal that fires on Ctrl-C, so long steps stop cleanly: the engine cancels its operation
+ * and releases Pulumi's stack lock. A second Ctrl-C exits at once (130).
+ *
+ * `on`, not `once`: the SDK's execa loads signal-exit, which re-raises a signal (killing the process,
+ * and orphaning the CLI with the lock held) when no other listener is left when its own runs.
+ */
 export function interruptSignal(): AbortSignal {
   const ac = new AbortController();
-  process.once('SIGINT', () => ac.abort(new Error('interrupted (Ctrl-C)')));
+  process.on('SIGINT', () => {
+    if (ac.signal.aborted) process.exit(130);
+    ac.abort(new Error('interrupted (Ctrl-C)'));
+  });
   return ac.signal;
 }
 
