@@ -175,7 +175,8 @@ async function run(ctx: DeployContext, stack: string, id: string, artifact: Arti
       p.ok(result);
       await record(ctx, stack, id, 'step', { name, status: 'ok', startedAt: started.toISOString(), ms: ctx.now().getTime() - started.getTime(), detail: result });
     } catch (e) {
-      const reason = firstLine(e);
+      // An aborted engine call fails with the CLI's exit status; the abort's own reason says more.
+      const reason = firstLine(ctx.signal?.aborted ? ctx.signal.reason : e);
       p.fail(reason);
       await record(ctx, stack, id, 'step', { name, status: 'failed', startedAt: started.toISOString(), ms: ctx.now().getTime() - started.getTime(), detail: reason });
       throw e;
@@ -233,7 +234,7 @@ async function run(ctx: DeployContext, stack: string, id: string, artifact: Arti
   } catch (e) {
     if (ctx.signal?.aborted) {
       // Interrupted, not failed: the entry stays open, so the same command resumes it.
-      throw new UserError(`deployment ${id} was interrupted (${firstLine(ctx.signal.reason)}); the live slot (${from}) was not touched; run the same command again to resume it`);
+      throw new UserError(`deployment ${id} stopped: ${firstLine(ctx.signal.reason)}; the live slot (${from}) was not touched; run the same command again to resume it`);
     }
     await record(ctx, stack, id, 'failed', { reason: firstLine(e), liveUnchanged: true });
     throw e;

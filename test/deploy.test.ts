@@ -294,7 +294,7 @@ describe('resume and concurrency', () => {
       ac.abort(new Error('interrupted (Ctrl-C)'));
       return new Error('update canceled');
     };
-    await expect(deploy({ ...w.ctx, signal: ac.signal }, 'dev', V1)).rejects.toThrow(/interrupted.*run the same command again to resume it/);
+    await expect(deploy({ ...w.ctx, signal: ac.signal }, 'dev', V1)).rejects.toThrow(/stopped: interrupted \(Ctrl-C\).*run the same command again to resume it/);
     const [open] = await history('dev');
     expect(open).toMatchObject({ status: 'running' });
     expect(release('dev').live).toBe('blue');
