@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two suites: `unit` (fast, no external processes: pure functions, mocks, real local HTTP servers)
-// and `real` (Docker engine, nginx, browsers: slower, run by .ci/run after the unit suite).
+// Three suites: `unit` (fast, no external processes: pure functions, mocks, real local HTTP servers),
+// `real` (Docker engine, nginx, browsers) and `engine` (the real Pulumi CLI built by engine:build, the
+// provider doubles and Docker), the slower two run by .ci/run after the unit suite.
 export default defineConfig({
   test: {
     projects: [
@@ -9,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/real/**'],
+          exclude: ['test/real/**', 'test/engine/**'],
           testTimeout: 20000,
           // One module cache per worker: every file imports @pulumi/aws, and loading it per file doubled
           // the suite's time. The mock runtime is reset by each plan, so files do not leak into each other.
@@ -22,6 +23,16 @@ export default defineConfig({
           include: ['test/real/**/*.test.ts'],
           testTimeout: 180000,
           hookTimeout: 300000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'engine',
+          include: ['test/engine/**/*.test.ts'],
+          testTimeout: 300000,
+          hookTimeout: 600000,
+          // One engine, one Docker: files run one after another, tests in order within a file.
           fileParallelism: false,
         },
       },
