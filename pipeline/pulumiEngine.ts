@@ -223,24 +223,14 @@ export function collect(e: auto.EngineEvent, steps: PreviewStep[], onEvent?: (ev
   if (e.resourcePreEvent) {
     const m = e.resourcePreEvent.metadata;
     ev = { kind: 'resource', op: m.op, urn: m.urn, type: m.type, status: 'started' };
-    if (m.op !== 'same') {
-      const diff: Record<string, string> = {};
-      for (const [path, d] of Object.entries(m.detailedDiff ?? {})) diff[path] = d.diffKind;
-      // Top-level keys only where the provider gave no detailed diff (they would repeat its paths).
-      if (!m.detailedDiff) for (const key of m.diffs ?? []) diff[key] = 'update';
-      steps.push({
-        op: m.op,
-        urn: m.urn,
-        type: m.type,
-        diff,
-        ...(m.keys ? { replaceReasons: m.keys } : {}),
-        ...(m.old ? { old: { inputs: m.old.inputs, outputs: m.old.outputs } } : {}),
-        ...(m.new ? { new: { inputs: m.new.inputs, outputs: m.new.outputs } } : {}),
-      });
-    }
+    // A refresh announces every resource as `refresh` before reading it; what it found comes after.
+    if (m.op !== 'same' && m.op !== 'refresh') steps.push(stepOf(m));
   } else if (e.resOutputsEvent) {
     const m = e.resOutputsEvent.metadata;
     ev = { kind: 'resource', op: m.op, urn: m.urn, type: m.type, status: 'done' };
+    // The outcome of a refresh (`delete`: gone outside Pulumi; `update`: changed). For up and preview
+    // the step was already taken from its pre event.
+    if (m.op !== 'same' && !steps.some((s) => s.urn === m.urn)) steps.push(stepOf(m));
   } else if (e.resOpFailedEvent) {
     const m = e.resOpFailedEvent.metadata;
     ev = { kind: 'resource', op: m.op, urn: m.urn, type: m.type, status: 'failed' };
@@ -252,6 +242,22 @@ export function collect(e: auto.EngineEvent, steps: PreviewStep[], onEvent?: (ev
     ev = { kind: 'summary', changes: numbers(e.summaryEvent.resourceChanges) };
   }
   if (ev) onEvent?.(ev);
+}
+
+function stepOf(m: auto.StepEventMetadata): PreviewStep {
+  const diff: Record<string, string> = {};
+  for (const [path, d] of Object.entries(m.detailedDiff ?? {})) diff[path] = d.diffKind;
+  // Top-level keys only where the provider gave no detailed diff (they would repeat its paths).
+  if (!m.detailedDiff) for (const key of m.diffs ?? []) diff[key] = 'update';
+  return {
+    op: m.op,
+    urn: m.urn,
+    type: m.type,
+    diff,
+    ...(m.keys ? { replaceReasons: m.keys } : {}),
+    ...(m.old ? { old: { inputs: m.old.inputs, outputs: m.old.outputs } } : {}),
+    ...(m.new ? { new: { inputs: m.new.inputs, outputs: m.new.outputs } } : {}),
+  };
 }
 
 /** Maps the Automation API's errors to ours: a held lock is its own, expected failure. */

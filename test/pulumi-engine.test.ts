@@ -6,6 +6,7 @@ import type * as auto from '@pulumi/pulumi/automation';
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent, PreviewStep } from '../pipeline/engine';
 import { UserError } from '../pipeline/errors';
+import { driftOf } from '../pipeline/drift';
 import { collect, createPulumiEngine, engineEnv, hasLanguageHost, inlineProgram, localCliDir, projectOf, resolvePulumiCli, sdkVersion } from '../pipeline/pulumiEngine';
 import { ROOT } from './mocks';
 
@@ -40,6 +41,18 @@ describe('collect (engine events → port events and preview steps)', () => {
     expect(steps[0]!.diff['ingress[1].fromPort']).toBe('add');
     expect(Object.keys(steps[0]!.diff)).not.toContain('ingress');
     expect(steps[0]!.old?.inputs).toBeDefined();
+  });
+
+  it("takes a refresh's findings from its outputs events (a real `refresh --preview-only` log of the local stack)", () => {
+    // Recorded on the engine built here: the green slot container removed with `docker rm -f`, the blue
+    // one given more memory with `docker update`, then a refresh in preview mode.
+    const log = readFileSync(join(ROOT, 'test/fixtures/pulumi/events-refresh-drift.jsonl'), 'utf8').trim().split('\n');
+    const steps: PreviewStep[] = [];
+    for (const line of log) collect(JSON.parse(line) as auto.EngineEvent, steps);
+    expect(steps.map((s) => `${s.op} ${s.urn.split('::').pop()}`).sort()).toEqual(['delete e2e-dbg2-green-container', 'update e2e-dbg2-blue-container']);
+    const drifted = driftOf(steps);
+    expect(drifted.find((d) => d.name === 'e2e-dbg2-green-container')).toMatchObject({ kind: 'deleted' });
+    expect(drifted.find((d) => d.name === 'e2e-dbg2-blue-container')?.properties).toEqual([{ path: 'memory', kind: 'update', before: 256, after: 300 }]);
   });
 
   it('maps diagnostics by severity', () => {
