@@ -2,7 +2,7 @@
 // (configuration is the single source of truth), previews of a Docker and an AWS stack render, the
 // CLI's own `preview --json` renders with `preview --from`, drift names a container removed behind
 // Pulumi's back, and a manual-approval stack waits for, takes and refuses decisions.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from '../support/docker';
@@ -12,7 +12,11 @@ import { pulumi } from './pulumiCli';
 let p: EngineProject;
 const deployArgs = (stack: string, version: string) => ['deploy', '--stack', stack, '--build', 'app', '--base-image', p.baseImage, '--app-version', version];
 /** The AWS stack (through the aws double) keeps its state in a file backend of the project too. */
-const awsEnv = () => ({ PULUMI_BACKEND_URL: `file://${join(p.dir, '.slipway', 'state-aws')}`, PULUMI_CONFIG_PASSPHRASE: '' });
+const awsEnv = () => {
+  const dir = join(p.dir, '.slipway', 'state-aws');
+  mkdirSync(dir, { recursive: true }); // the file backend wants its directory to exist
+  return { PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: '' };
+};
 
 beforeAll(async () => {
   p = await engineProject('review');
