@@ -2,9 +2,12 @@
 // rollback, on the local Docker stack of a throwaway project copy (see test/engine/project.ts), run in
 // this process so every engine call and check can be timed. Prints one JSON line:
 //   {"first_deploy_ms","switch_deploy_ms","rollback_ms","rollback_up_ms","rollback_changes",
-//    "overhead_ms":{"first","switch","rollback"},"engine_ms":{…},"checks_ms":{…},"build_ms":{…}}
+//    "overhead_ms":{"first","switch","rollback"},"engine_ms":{…},"up_ms":{…},"other_cli_ms":{…},
+//    "checks_ms":{…},"build_ms":{…}}
 // overhead: wall time minus time inside engine calls (every CLI call the adapter makes), checks
-// (health, smoke, bake) and the image build. Goal: at most 250 ms per deploy.
+// (health, smoke, bake) and the image build. Goal: at most 250 ms per deploy. engine_ms splits into
+// up_ms (the `up` operations) and other_cli_ms (stack select, config get/set, outputs: one CLI run
+// each). The stack's bake time is set to 0 so the bake's sleep does not count anywhere.
 //
 //   npm run bench:deploy      (needs `npm run engine:build`, `npm run images:local`, a Docker engine)
 import { performance } from 'node:perf_hooks';
@@ -81,7 +84,8 @@ async function measure(ctx: CommandContext, fn: (c: CommandContext & { engine: E
   const steps = stepMs(output.stderr);
   const checks = CHECKS.reduce((sum, s) => sum + (steps[s] ?? 0), 0);
   const build = steps.build ?? 0;
-  return { wall, engine: clock.engineMs, checks, build, overhead: wall - clock.engineMs - checks - build, ups: clock.ups };
+  const upMs = clock.ups.reduce((sum, u) => sum + u.ms, 0);
+  return { wall, engine: clock.engineMs, upMs, otherCli: clock.engineMs - upMs, checks, build, overhead: wall - clock.engineMs - checks - build, ups: clock.ups };
 }
 
 async function main(): Promise<void> {
@@ -103,6 +107,8 @@ async function main(): Promise<void> {
         rollback_changes: rollbackUp?.changes ?? null,
         overhead_ms: { first: round(first.overhead), switch: round(second.overhead), rollback: round(back.overhead) },
         engine_ms: { first: round(first.engine), switch: round(second.engine), rollback: round(back.engine) },
+        up_ms: { first: round(first.upMs), switch: round(second.upMs), rollback: round(back.upMs) },
+        other_cli_ms: { first: round(first.otherCli), switch: round(second.otherCli), rollback: round(back.otherCli) },
         checks_ms: { first: round(first.checks), switch: round(second.checks), rollback: round(back.checks) },
         build_ms: { first: round(first.build), switch: round(second.build) },
       }),
