@@ -4,6 +4,7 @@
 import type * as provider from '@pulumi/pulumi/provider';
 import { UNKNOWN, type DoubleDiffResult } from '../common';
 import { asSet, diffProperties, type PropertyRule } from '../diff';
+import type { ContainerInputs as PlannedContainer } from '../../support/docker';
 
 export const NETWORK = 'docker:index/network:Network';
 export const CONTAINER = 'docker:index/container:Container';
@@ -27,18 +28,8 @@ export interface PortInput {
   protocol?: string;
 }
 
-export interface ContainerInputs {
-  name: string;
-  /** An image ID (`sha256:…`) or a reference. */
-  image: string;
-  envs?: string[];
-  /** MiB. */
-  memory?: number;
-  restart?: string;
-  networksAdvanced?: { name: string; aliases?: string[] }[];
-  labels?: Label[];
-  ports?: PortInput[];
-  uploads?: { file: string; content: string }[];
+/** The inputs the program gives a container (one shape with the real-Docker tests' helper), plus mustRun. */
+export interface ContainerInputs extends PlannedContainer {
   /** Keep the container running; a stopped one shows as a change that starts it (default true). */
   mustRun?: boolean;
 }
