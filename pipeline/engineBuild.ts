@@ -153,7 +153,7 @@ async function runStep(step: BuildStep): Promise<void> {
     // go's own message names the module and the refusal; its last meaningful line is the reason.
     const lines = String(res.all ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
     const reason = lines.find((l) => /403|not available|cannot find|no matching|error/i.test(l)) ?? lines.at(-1) ?? `exit ${res.exitCode}`;
-    throw new Error(`${step.what}: go build failed: ${reason}`);
+    throw new Error(`go build failed: ${reason}`);
   }
 }
 
