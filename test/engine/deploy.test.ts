@@ -39,11 +39,14 @@ describe.sequential('slipway deploy on the real engine (local stack)', () => {
     const n = p.names('local');
     const before = { green: await containerId(n.green), router: await containerId(n.router) };
     expect(before.green).not.toBe('');
-    const r = await p.slipway(deployArgs('2.0.0'));
+    const r = await p.slipway([...deployArgs('2.0.0'), '--json']);
     expect(r.exitCode, r.all).toBe(0);
     expect(await versionAt(p.publicUrl)).toBe('2.0.0');
     expect(await versionAt(p.testUrl)).toBe('1.0.0');
     expect({ green: await containerId(n.green), router: await containerId(n.router) }).toEqual(before);
+    // The switch itself is one in-place update: the router's configuration.
+    const switched = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { step?: string; status?: string; result?: string });
+    expect(switched.find((e) => e.step === 'switch' && e.status === 'ok')?.result).toBe('1 update');
   });
 
   it('a release failing its smoke checks never reaches the public port', async () => {
