@@ -86,6 +86,9 @@ export async function engineProject(label: string): Promise<EngineProject> {
       await docker(['rm', '-f', n.blue, n.green, n.router]).catch(() => '');
       await docker(['network', 'rm', n.network]).catch(() => '');
     }
+    // The images the project built (`<app>:<version>`), so runs do not pile them up.
+    const images = (await docker(['images', '-q', '--filter', `reference=${app}`]).catch(() => '')).split('\n').filter(Boolean);
+    if (images.length > 0) await docker(['rmi', '-f', ...new Set(images)]).catch(() => '');
     rmSync(dir, { recursive: true, force: true });
   };
   return {
