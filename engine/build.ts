@@ -1,8 +1,8 @@
 // `npm run engine:build`: builds the Pulumi CLI from Go modules into .slipway/pulumi/bin (see
-// pipeline/engineBuild.ts). Prints one JSON line with what it built or found; progress goes to stderr.
+// pipeline/engine/build.ts). Prints one JSON line with what it built or found; progress goes to stderr.
 import { fileURLToPath } from 'node:url';
-import { firstLine } from '../pipeline/errors';
-import { runEngineBuild } from '../pipeline/engineBuild';
+import { firstLine } from '../pipeline/cli/errors';
+import { runEngineBuild } from '../pipeline/engine/build';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 try {

@@ -11,7 +11,7 @@ import { containerDefinitions } from '../components/aws/slot';
 import { subnetLayout } from '../components/cidr';
 import { idleSlotOf } from '../components/slots';
 import { environmentNames, networkNames } from '../components/naming';
-import { computed, type Plan, type PlannedResource } from '../pipeline/plan';
+import { computed, type Plan, type PlannedResource } from '../pipeline/review/plan';
 import { loadStackFile } from '../stacks/load';
 import { SLOTS, type AwsConfig, type Slot } from '../stacks/schema';
 import { canonicalJson } from '../stacks/validate';
@@ -85,7 +85,7 @@ beforeAll(async () => {
 }, 120_000);
 
 // Most policies below compare references by id; without ids in the plan they could not hold.
-it('the plan carries resource ids as placeholders (pipeline/plan.ts must treat an empty mock id as absent)', () => {
+it('the plan carries resource ids as placeholders (pipeline/review/plan.ts must treat an empty mock id as absent)', () => {
   expect(byName(bare, T.subnet, NET.subnet('public', 0)).inputs.vpcId).toBe(idOf(byName(bare, T.vpc, NET.vpc)));
 });
 

@@ -13,11 +13,11 @@ import {
   parseImageRef,
   type RunResult,
   type Runner,
-} from '../pipeline/build';
-import { run as runCli } from '../pipeline/cli';
-import { build, registerBuild } from '../pipeline/commands/build';
-import { UserError } from '../pipeline/errors';
-import { commandContext, memorySink } from '../pipeline/output';
+} from '../pipeline/release/build';
+import { run as runCli } from '../pipeline/cli/main';
+import { build, registerBuild } from '../pipeline/cli/commands/build';
+import { UserError } from '../pipeline/cli/errors';
+import { commandContext, memorySink } from '../pipeline/cli/output';
 import { IMAGE_REF_RE } from '../stacks/schema';
 
 const ROOT_DIR = new URL('..', import.meta.url).pathname;

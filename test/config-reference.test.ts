@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readmeBlock, referenceMarkdown, referenceRows, withReadmeBlock } from '../pipeline/configReference';
+import { readmeBlock, referenceMarkdown, referenceRows, withReadmeBlock } from '../pipeline/cli/configReference';
 import { listStacks, loadStackFile } from '../stacks/load';
 import { FARGATE_CPU_VALUES } from '../stacks/limits';
 import { ROOT, rawStack } from './mocks';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_CONFIG, ROUTER_LISTEN } from '../components/docker/router';
 import { installConfigCommand, RELOAD_TIMEOUT_SECONDS, type RouterConfigState } from '../components/docker/routerConfig';
-import type { Plan, PlannedResource } from '../pipeline/plan';
+import type { Plan, PlannedResource } from '../pipeline/review/plan';
 import { DIGEST_A, DIGEST_B, named, ofType, plan } from './mocks';
 import { routesOf } from './support/nginx';
 

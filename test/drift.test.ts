@@ -4,12 +4,12 @@ import { mkdtempSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run } from '../pipeline/cli';
-import { driftCommand, registerDrift } from '../pipeline/commands/drift';
-import { driftOf, parsePath, renderDrift } from '../pipeline/drift';
-import type { PreviewStep } from '../pipeline/engine';
-import { DriftDetected, EXIT, exitCodeFor, UserError } from '../pipeline/errors';
-import { memorySink } from '../pipeline/output';
+import { run } from '../pipeline/cli/main';
+import { driftCommand, registerDrift } from '../pipeline/cli/commands/drift';
+import { driftOf, parsePath, renderDrift } from '../pipeline/review/drift';
+import type { PreviewStep } from '../pipeline/engine/port';
+import { DriftDetected, EXIT, exitCodeFor, UserError } from '../pipeline/cli/errors';
+import { memorySink } from '../pipeline/cli/output';
 import { EngineDouble } from './support/engineDouble';
 import { ROOT } from './mocks';
 

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI_PACKAGE, engineBuildPlan, LANGUAGE_HOST_PACKAGE, lockedSdkVersion, VERSION_SYMBOL, wrapperCliVersion } from '../pipeline/engineBuild';
-import { UserError } from '../pipeline/errors';
+import { CLI_PACKAGE, engineBuildPlan, LANGUAGE_HOST_PACKAGE, lockedSdkVersion, VERSION_SYMBOL, wrapperCliVersion } from '../pipeline/engine/build';
+import { UserError } from '../pipeline/cli/errors';
 import { ROOT } from './mocks';
 
 const lock = (version: unknown) => JSON.stringify({ packages: { 'node_modules/@pulumi/pulumi': { version } } });

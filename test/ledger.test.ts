@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { history, registerHistory } from '../pipeline/commands/history';
-import { displayPath, registerLedger, verifyLedgers } from '../pipeline/commands/ledger';
-import { CheckFailed, LockHeld, UserError } from '../pipeline/errors';
+import { history, registerHistory } from '../pipeline/cli/commands/history';
+import { displayPath, registerLedger, verifyLedgers } from '../pipeline/cli/commands/ledger';
+import { CheckFailed, LockHeld, UserError } from '../pipeline/cli/errors';
 import {
   currentLive,
   defaultLedgerDir,
@@ -22,8 +22,8 @@ import {
   type LedgerEntry,
   type LedgerEvent,
   type StartedData,
-} from '../pipeline/ledger';
-import { commandContext, memorySink } from '../pipeline/output';
+} from '../pipeline/ledger/ledger';
+import { commandContext, memorySink } from '../pipeline/cli/output';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DIGEST_1 = `sha256:${'1'.repeat(64)}`;
@@ -384,7 +384,7 @@ for (let i = 0; i < Number(count); i++) {
     );
     const run = promisify(execFile);
     const writer = (name: string) =>
-      run(process.execPath, ['--import', 'tsx', script, join(ROOT, 'pipeline/ledger.ts'), dir, name, '60'], { cwd: ROOT });
+      run(process.execPath, ['--import', 'tsx', script, join(ROOT, 'pipeline/ledger/ledger.ts'), dir, name, '60'], { cwd: ROOT });
     await Promise.all([writer('a'), writer('b')]);
 
     const ledger = new Ledger(join(dir, 'ledger'));

@@ -1,6 +1,6 @@
 // Shared test helpers over the offline planner: the real program under the SDK's mock runtime.
 import { readStackConfig } from '../stacks/load';
-import { planStack, type Plan, type PlannedResource } from '../pipeline/plan';
+import { planStack, type Plan, type PlannedResource } from '../pipeline/review/plan';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 

@@ -3,11 +3,11 @@
 // caught as undeclared.
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
-import { run } from '../pipeline/cli';
-import { parityCommand, registerParity } from '../pipeline/commands/parity';
-import { CheckFailed, EXIT, exitCodeFor, UserError } from '../pipeline/errors';
-import { commandContext, memorySink } from '../pipeline/output';
-import { differingKnobs, parity, renderParity, sameUpToStackName, type ParityReport } from '../pipeline/parity';
+import { run } from '../pipeline/cli/main';
+import { parityCommand, registerParity } from '../pipeline/cli/commands/parity';
+import { CheckFailed, EXIT, exitCodeFor, UserError } from '../pipeline/cli/errors';
+import { commandContext, memorySink } from '../pipeline/cli/output';
+import { differingKnobs, parity, renderParity, sameUpToStackName, type ParityReport } from '../pipeline/review/parity';
 import { validateStackConfig } from '../stacks/validate';
 import type { SlipwayConfig } from '../stacks/schema';
 import { rawStack, ROOT } from './mocks';

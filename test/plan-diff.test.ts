@@ -5,11 +5,11 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planDiff } from '../pipeline/commands/plan';
-import { UserError } from '../pipeline/errors';
-import { commandContext, memorySink } from '../pipeline/output';
-import type { Plan, PlannedResource } from '../pipeline/plan';
-import { diffPlans, diffTrees, normalise, renderPlanDiff, renderRefDiff, showChange } from '../pipeline/planDiff';
+import { planDiff } from '../pipeline/cli/commands/plan';
+import { UserError } from '../pipeline/cli/errors';
+import { commandContext, memorySink } from '../pipeline/cli/output';
+import type { Plan, PlannedResource } from '../pipeline/review/plan';
+import { diffPlans, diffTrees, normalise, renderPlanDiff, renderRefDiff, showChange } from '../pipeline/review/planDiff';
 import { ROOT } from './mocks';
 
 const urn = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::slipway::${type}::${name}`;

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { run } from '../pipeline/cli';
-import { previewCommand, registerPreview } from '../pipeline/commands/preview';
-import type { PreviewResult } from '../pipeline/engine';
-import { CheckFailed, EXIT, exitCodeFor, LockHeld, UserError } from '../pipeline/errors';
-import { memorySink } from '../pipeline/output';
+import { run } from '../pipeline/cli/main';
+import { previewCommand, registerPreview } from '../pipeline/cli/commands/preview';
+import type { PreviewResult } from '../pipeline/engine/port';
+import { CheckFailed, EXIT, exitCodeFor, LockHeld, UserError } from '../pipeline/cli/errors';
+import { memorySink } from '../pipeline/cli/output';
 import {
   code,
   DEFAULT_MAX_CHARS,
@@ -28,7 +28,7 @@ import {
   UNKNOWN_VALUE,
   type PreviewSummary,
   type StackPreview,
-} from '../pipeline/preview';
+} from '../pipeline/review/preview';
 import { listStacks } from '../stacks/load';
 import { EngineDouble } from './support/engineDouble';
 import { ROOT } from './mocks';

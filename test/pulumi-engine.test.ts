@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as auto from '@pulumi/pulumi/automation';
 import { describe, expect, it } from 'vitest';
-import type { EngineEvent, PreviewStep } from '../pipeline/engine';
-import { UserError } from '../pipeline/errors';
-import { driftOf } from '../pipeline/drift';
-import { collect, createPulumiEngine, engineEnv, hasLanguageHost, inlineProgram, localCliDir, projectOf, resolvePulumiCli, sdkVersion } from '../pipeline/pulumiEngine';
+import type { EngineEvent, PreviewStep } from '../pipeline/engine/port';
+import { UserError } from '../pipeline/cli/errors';
+import { driftOf } from '../pipeline/review/drift';
+import { collect, createPulumiEngine, engineEnv, hasLanguageHost, inlineProgram, localCliDir, projectOf, resolvePulumiCli, sdkVersion } from '../pipeline/engine/automation';
 import { ROOT } from './mocks';
 
 describe('engineEnv', () => {

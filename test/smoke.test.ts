@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadStackFile } from '../stacks/load';
 import type { SmokeCheck } from '../stacks/schema';
-import { parseDeadline, smoke } from '../pipeline/commands/smoke';
-import { CheckFailed, UserError } from '../pipeline/errors';
-import { networkProblem } from '../pipeline/http';
-import { commandContext, memorySink } from '../pipeline/output';
+import { parseDeadline, smoke } from '../pipeline/cli/commands/smoke';
+import { CheckFailed, UserError } from '../pipeline/cli/errors';
+import { networkProblem } from '../pipeline/release/http';
+import { commandContext, memorySink } from '../pipeline/cli/output';
 import {
   backoffMs,
   baseUrlProblem,
@@ -17,7 +17,7 @@ import {
   smokeTargets,
   type SmokeOptions,
   type SmokeReport,
-} from '../pipeline/smoke';
+} from '../pipeline/release/smoke';
 import { appRoutes, flapping, TestServers } from './support/servers';
 
 const ROOT = new URL('..', import.meta.url).pathname;

@@ -5,9 +5,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StackHandle } from '../../pipeline/engine';
-import { LockHeld } from '../../pipeline/errors';
-import { createPulumiEngine } from '../../pipeline/pulumiEngine';
+import type { StackHandle } from '../../pipeline/engine/port';
+import { LockHeld } from '../../pipeline/cli/errors';
+import { createPulumiEngine } from '../../pipeline/engine/automation';
 import { ROOT } from '../mocks';
 import { engineProject, type EngineProject } from './project';
 

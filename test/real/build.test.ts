@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildArtifact, execaRunner, type Artifact, type Runner } from '../../pipeline/build';
-import { UserError } from '../../pipeline/errors';
+import { buildArtifact, execaRunner, type Artifact, type Runner } from '../../pipeline/release/build';
+import { UserError } from '../../pipeline/cli/errors';
 import { IMAGE_REF_RE } from '../../stacks/schema';
 import { ROOT } from '../mocks';
 import {

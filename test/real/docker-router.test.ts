@@ -17,8 +17,8 @@ import {
   routerConfigProvider,
   type RouterConfigState,
 } from '../../components/docker/routerConfig';
-import { buildArtifact, type Artifact } from '../../pipeline/build';
-import type { Plan } from '../../pipeline/plan';
+import { buildArtifact, type Artifact } from '../../pipeline/release/build';
+import type { Plan } from '../../pipeline/review/plan';
 import type { Slot } from '../../stacks/schema';
 import { named, ofType, plan, ROOT } from '../mocks';
 import {

@@ -1,8 +1,8 @@
-// In-memory double of the engine port (pipeline/engine.ts). It keeps each stack's config, "applies" it
+// In-memory double of the engine port (pipeline/engine/port.ts). It keeps each stack's config, "applies" it
 // on up() by recording what every slot runs and where the URLs route, and can be told to fail.
-// Test-only: the product talks to Pulumi through pipeline/pulumiEngine.ts.
-import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle, UpResult } from '../../pipeline/engine';
-import { LockHeld } from '../../pipeline/errors';
+// Test-only: the product talks to Pulumi through pipeline/engine/automation.ts.
+import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle, UpResult } from '../../pipeline/engine/port';
+import { LockHeld } from '../../pipeline/cli/errors';
 import { validateStackConfig } from '../../stacks/validate';
 import type { SlipwayConfig, Slot } from '../../stacks/schema';
 import { rawStack } from '../mocks';

@@ -2,7 +2,7 @@
 // base of app/ and the nginx router), built from this machine's own binaries, for machines without a
 // registry. Prints one JSON line `{"node": REF, "nginx": REF}`; pass them as `--base-image` and
 // `slipway:router.image`. Reused when they already exist.
-import { firstLine } from '../../pipeline/errors';
+import { firstLine } from '../../pipeline/cli/errors';
 import { ensureNodeBaseImage, requireDockerEngine } from './docker';
 import { ensureNginxImage } from './nginxImage';
 

@@ -1,0 +1,37 @@
+// `slipway parity STACK_A STACK_B [--json]`: every difference between two stacks' offline plans, each
+// attributed to the declared knob behind it; exit 1 when a difference comes from no knob (a component
+// branching on the stack name, or application settings that differ).
+import type { Command } from 'commander';
+import { CheckFailed } from '../errors';
+import type { CommandContext } from '../output';
+import { parity, renderParity, type ParityOptions, type ParityReport } from '../../review/parity';
+
+export interface ParityCommandOptions extends CommandContext, Pick<ParityOptions, 'configs' | 'beforeProgram' | 'attribute'> {
+  stackA: string;
+  stackB: string;
+  json?: boolean;
+}
+
+/** Prints the report; throws CheckFailed (exit 1) after it when a difference is undeclared. */
+export async function parityCommand(opts: ParityCommandOptions): Promise<ParityReport> {
+  const { stackA, stackB, json, cwd, output, configs, beforeProgram, attribute } = opts;
+  const report = await parity(stackA, stackB, { root: cwd, configs, beforeProgram, attribute });
+  output.out(json ? JSON.stringify(report, null, 2) : renderParity(report).join('\n'));
+  if (!report.ok) {
+    const n = report.undeclared.length;
+    throw new CheckFailed(`parity: ${n} difference${n === 1 ? '' : 's'} between ${stackA} and ${stackB} come${n === 1 ? 's' : ''} from no declared knob`);
+  }
+  return report;
+}
+
+export function registerParity(program: Command, ctx: CommandContext): void {
+  program
+    .command('parity')
+    .description('compare two stacks offline: every difference must come from a declared knob (exit 1 otherwise)')
+    .argument('<stack-a>', 'first stack (stacks/Pulumi.<name>.yaml)')
+    .argument('<stack-b>', 'second stack, same target')
+    .option('--json', 'print one JSON document: {stacks, target, knobs, declared, undeclared, notes, ok}')
+    .action(async (stackA: string, stackB: string, flags: { json?: boolean }) => {
+      await parityCommand({ ...ctx, stackA, stackB, json: flags.json === true });
+    });
+}

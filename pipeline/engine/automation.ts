@@ -1,0 +1,279 @@
+// The engine port on Pulumi's Automation API: a LocalWorkspace over this project directory, so the
+// CLI reads Pulumi.yaml (and its stackConfigDir: stacks) exactly as `pulumi up` does.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { delimiter, dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import * as auto from '@pulumi/pulumi/automation';
+import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle } from './port';
+import { parseConfigValue } from '../../stacks/load';
+import { firstLine, LockHeld, UserError } from '../cli/errors';
+
+export interface PulumiEngineOptions {
+  /** Project root (holds Pulumi.yaml). */
+  root: string;
+  env?: NodeJS.ProcessEnv;
+  /** Stack targets by name, to pick the default backend; `docker` stacks default to a local file backend. */
+  targetOf?: (stack: string) => string | undefined;
+  /** Finds or installs the CLI; injectable so the missing-CLI path can be tested. */
+  resolveCli?: (root: string) => Promise<auto.PulumiCommand>;
+}
+
+/** Where `PulumiCommand.install` puts a project-local CLI. */
+export function localCliDir(root: string): string {
+  return join(root, '.slipway', 'pulumi');
+}
+
+/** The version of the Pulumi SDK we run; a project-local CLI is pinned to it. */
+export function sdkVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('@pulumi/pulumi/package.json') as { version: string }).version;
+}
+
+/**
+ * Backend and secrets defaults. PULUMI_BACKEND_URL always wins; otherwise a Docker stack keeps its
+ * state in a file backend inside the project, so the local environment needs no account.
+ */
+export function engineEnv(root: string, target: string | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!env.PULUMI_BACKEND_URL && target === 'docker') {
+    out.PULUMI_BACKEND_URL = `file://${join(root, '.slipway', 'state')}`;
+    // The local stack holds no secrets; an empty passphrase keeps it non-interactive.
+    if (env.PULUMI_CONFIG_PASSPHRASE === undefined && env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
+      out.PULUMI_CONFIG_PASSPHRASE = '';
+    }
+  }
+  return out;
+}
+
+/** The CLI on PATH, else a project-local install; undefined when neither exists. Never downloads. */
+export async function findPulumiCli(root: string): Promise<auto.PulumiCommand | undefined> {
+  for (const opts of [{}, { root: localCliDir(root) }]) {
+    try {
+      return await auto.PulumiCommand.get({ ...opts, skipVersionCheck: true });
+    } catch {
+      // not there; try the next place
+    }
+  }
+  return undefined;
+}
+
+/** Downloads the CLI matching our SDK into the project (the Automation API's own installer). */
+export async function installPulumiCli(dir: string): Promise<auto.PulumiCommand> {
+  return auto.PulumiCommand.install({ root: dir, version: new (await semver()).SemVer(sdkVersion()) });
+}
+
+/** PATH first, then a project-local install, then PulumiCommand.install pinned to the SDK's version. */
+export async function resolvePulumiCli(
+  root: string,
+  deps: { find?: typeof findPulumiCli; install?: typeof installPulumiCli } = {},
+): Promise<auto.PulumiCommand> {
+  const found = await (deps.find ?? findPulumiCli)(root);
+  if (found) return found;
+  const dir = localCliDir(root);
+  try {
+    return await (deps.install ?? installPulumiCli)(dir);
+  } catch (e) {
+    throw new UserError(
+      `the Pulumi CLI is not on PATH and could not be installed into ${dir} (${firstLine(e)}); ` +
+        `install it (see https://www.pulumi.com/docs/iac/download-install/) and re-run — nothing was changed`,
+    );
+  }
+}
+
+async function semver() {
+  // semver ships with @pulumi/pulumi; PulumiCommand.install wants its SemVer type.
+  const require = createRequire(import.meta.url);
+  return require('semver') as typeof import('semver');
+}
+
+export function createPulumiEngine(opts: PulumiEngineOptions): EnginePort {
+  const env = opts.env ?? process.env;
+  let cli: Promise<auto.PulumiCommand> | undefined;
+  // One handle per stack per process: each select is a CLI call, and a command selects more than once.
+  const handles = new Map<string, Promise<StackHandle>>();
+  const select = async (stackName: string): Promise<StackHandle> => {
+    cli ??= (opts.resolveCli ?? resolvePulumiCli)(opts.root);
+    const pulumiCommand = await cli;
+    const envVars = engineEnv(opts.root, opts.targetOf?.(stackName), env);
+    // The file backend wants its directory to exist before the first `stack init`.
+    if (envVars.PULUMI_BACKEND_URL) mkdirSync(fileURLToPath(envVars.PULUMI_BACKEND_URL), { recursive: true });
+    const stack = await guard(stackName, () =>
+      hasLanguageHost(pulumiCommand.command, env)
+        ? auto.LocalWorkspace.createOrSelectStack({ stackName, workDir: opts.root }, { pulumiCommand, envVars })
+        : auto.LocalWorkspace.createOrSelectStack(
+            { stackName, projectName: projectOf(opts.root).name, program: inlineProgram(opts.root) },
+            { workDir: opts.root, pulumiCommand, envVars },
+          ),
+    );
+    return wrapStack(stack);
+  };
+  return {
+    selectStack(stackName) {
+      let handle = handles.get(stackName);
+      if (!handle) {
+        handle = select(stackName);
+        handles.set(stackName, handle);
+        // A failed select (no CLI, lock held) is not remembered: the next call tries again.
+        handle.catch(() => handles.delete(stackName));
+      }
+      return handle;
+    },
+  };
+}
+
+/**
+ * Whether the CLI can run the program itself: it needs the Node.js language host beside it or on PATH
+ * (official installs ship both). A CLI built by `npm run engine:build` may lack it, when the Go module
+ * proxy does not serve the host's module; the program then runs inline, in this process.
+ */
+export function hasLanguageHost(cliPath: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const dirs = [dirname(cliPath), ...(env.PATH ?? '').split(delimiter).filter(Boolean)];
+  return dirs.some((dir) => existsSync(join(dir, 'pulumi-language-nodejs')));
+}
+
+/** Name and entry point of the project, from Pulumi.yaml (what the CLI itself would run). */
+export function projectOf(root: string): { name: string; main: string } {
+  const file = join(root, 'Pulumi.yaml');
+  const doc = parseYaml(readFileSync(file, 'utf8')) as { name?: unknown; main?: unknown } | null;
+  if (typeof doc?.name !== 'string' || !doc.name) throw new UserError(`${file}: name: missing (the project name is required)`);
+  return { name: doc.name, main: typeof doc.main === 'string' && doc.main ? doc.main : 'index.ts' };
+}
+
+/**
+ * The program Pulumi.yaml names, run inline through the Automation API: its default export is called
+ * on every operation (the module itself loads once per process, so its top level must not do the work).
+ */
+export function inlineProgram(root: string): auto.PulumiFn {
+  const entry = pathToFileURL(join(root, projectOf(root).main)).href;
+  return async () => {
+    const mod = (await import(entry)) as { default?: unknown };
+    if (typeof mod.default !== 'function') throw new UserError(`${entry}: the program must default-export a function returning the stack outputs`);
+    return (await (mod.default as () => unknown)()) as Record<string, unknown>;
+  };
+}
+
+function wrapStack(stack: auto.Stack): StackHandle {
+  const name = stack.name;
+  return {
+    name,
+    async getConfig() {
+      const all = await guard(name, () => stack.getAllConfig());
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(all)) out[k] = parseConfigValue(v.value);
+      return out;
+    },
+    async setConfig(values) {
+      // `config set-all --json` takes the same shape `pulumi config --json` prints; objectValue keeps
+      // structured values as YAML maps in the stack file instead of JSON strings.
+      const doc: Record<string, { value: string; objectValue?: unknown; secret: boolean }> = {};
+      for (const [k, v] of Object.entries(values)) {
+        doc[k] =
+          typeof v === 'object' && v !== null
+            ? { value: JSON.stringify(v), objectValue: v, secret: false }
+            : { value: String(v), secret: false };
+      }
+      await guard(name, () => stack.setAllConfigJson(JSON.stringify(doc)));
+    },
+    async preview(o = {}) {
+      const steps: PreviewStep[] = [];
+      const res = await guard(name, () =>
+        stack.preview({ ...common(o), diff: true, onEvent: (e) => collect(e, steps, o.onEvent) }),
+      );
+      return { changes: numbers(res.changeSummary), steps };
+    },
+    async up(o = {}) {
+      const res = await guard(name, () => stack.up({ ...common(o), onEvent: (e) => collect(e, [], o.onEvent) }));
+      const outputs: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(res.outputs)) outputs[k] = v.value;
+      return { changes: numbers(res.summary.resourceChanges), outputs };
+    },
+    async refresh(o = {}) {
+      const steps: PreviewStep[] = [];
+      const res = await guard(name, () =>
+        stack.refresh({ ...common(o), previewOnly: o.previewOnly, onEvent: (e) => collect(e, steps, o.onEvent) }),
+      );
+      return { changes: numbers(res.summary.resourceChanges), steps } satisfies PreviewResult;
+    },
+    async destroy(o = {}) {
+      const res = await guard(name, () => stack.destroy({ ...common(o), onEvent: (e) => collect(e, [], o.onEvent) }));
+      return { changes: numbers(res.summary.resourceChanges) };
+    },
+    async outputs() {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(await guard(name, () => stack.outputs()))) out[k] = v.value;
+      return out;
+    },
+    exportState: () => guard(name, () => stack.exportStack()),
+    async importState(state) {
+      await guard(name, () => stack.importStack(state as auto.Deployment));
+    },
+    cancel: () => guard(name, () => stack.cancel()),
+  };
+}
+
+function common(o: OperationOptions) {
+  return { message: o.message, signal: o.signal, color: 'never' as const };
+}
+
+/** Turns Automation API engine events into port events, collecting preview steps on the way. */
+export function collect(e: auto.EngineEvent, steps: PreviewStep[], onEvent?: (ev: EngineEvent) => void): void {
+  let ev: EngineEvent | undefined;
+  if (e.resourcePreEvent) {
+    const m = e.resourcePreEvent.metadata;
+    ev = { kind: 'resource', op: m.op, urn: m.urn, type: m.type, status: 'started' };
+    // A refresh announces every resource as `refresh` before reading it; what it found comes after.
+    if (m.op !== 'same' && m.op !== 'refresh') steps.push(stepOf(m));
+  } else if (e.resOutputsEvent) {
+    const m = e.resOutputsEvent.metadata;
+    ev = { kind: 'resource', op: m.op, urn: m.urn, type: m.type, status: 'done' };
+    // The outcome of a refresh (`delete`: gone outside Pulumi; `update`: changed). For up and preview
+    // the step was already taken from its pre event.
+    if (m.op !== 'same' && !steps.some((s) => s.urn === m.urn)) steps.push(stepOf(m));
+  } else if (e.resOpFailedEvent) {
+    const m = e.resOpFailedEvent.metadata;
+    ev = { kind: 'resource', op: m.op, urn: m.urn, type: m.type, status: 'failed' };
+  } else if (e.diagnosticEvent) {
+    const d = e.diagnosticEvent;
+    const severity = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'info';
+    ev = { kind: 'diagnostic', severity, message: d.message.trim(), ...(d.urn ? { urn: d.urn } : {}) };
+  } else if (e.summaryEvent) {
+    ev = { kind: 'summary', changes: numbers(e.summaryEvent.resourceChanges) };
+  }
+  if (ev) onEvent?.(ev);
+}
+
+function stepOf(m: auto.StepEventMetadata): PreviewStep {
+  const diff: Record<string, string> = {};
+  for (const [path, d] of Object.entries(m.detailedDiff ?? {})) diff[path] = d.diffKind;
+  // Top-level keys only where the provider gave no detailed diff (they would repeat its paths).
+  if (!m.detailedDiff) for (const key of m.diffs ?? []) diff[key] = 'update';
+  return {
+    op: m.op,
+    urn: m.urn,
+    type: m.type,
+    diff,
+    ...(m.keys ? { replaceReasons: m.keys } : {}),
+    ...(m.old ? { old: { inputs: m.old.inputs, outputs: m.old.outputs } } : {}),
+    ...(m.new ? { new: { inputs: m.new.inputs, outputs: m.new.outputs } } : {}),
+  };
+}
+
+/** Maps the Automation API's errors to ours: a held lock is its own, expected failure. */
+async function guard<T>(stack: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof auto.ConcurrentUpdateError) {
+      throw new LockHeld(`stack ${stack} is locked by another update in progress; wait for it, or if it died, run \`pulumi cancel --stack ${stack}\``);
+    }
+    throw e;
+  }
+}
+
+function numbers(m: Record<string, number | undefined> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m ?? {})) if (typeof v === 'number') out[k] = v;
+  return out;
+}

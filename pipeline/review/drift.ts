@@ -1,0 +1,133 @@
+// Drift: resources changed outside Pulumi since the last deployment. A refresh in preview mode asks
+// the cloud (or Docker) for each resource's real state and compares it with the stack's state,
+// without writing anything; every step that is not `same` is drift.
+import type { EnginePort, PreviewStep } from '../engine/port';
+import { diffValues, nameOfUrn, showValue } from './planDiff';
+
+export interface DriftedProperty {
+  /** Property path as the engine reports it: `healthCheck.interval`, `tags.owner`. */
+  path: string;
+  /** `update`, `add`, `delete`, `update-replace`, … */
+  kind: string;
+  /** The value in the stack's state and the real one, when the engine reports both states. */
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface DriftedResource {
+  urn: string;
+  type: string;
+  name: string;
+  /** The engine's operation for it. */
+  op: string;
+  /** `deleted`: gone outside Pulumi; `changed`: some properties differ from the state. */
+  kind: 'changed' | 'deleted';
+  properties: DriftedProperty[];
+}
+
+export interface StackDrift {
+  stack: string;
+  drifted: DriftedResource[];
+}
+
+/** Operations that mean the resource no longer exists as the state says. */
+const GONE = new Set(['delete', 'deleted', 'discard', 'read-discard', 'delete-replaced']);
+/** Operations that change nothing by themselves; they count only with a difference. */
+const QUIET = new Set(['same', 'refresh', 'read']);
+
+/**
+ * The steps of a refresh preview that are drift, as resources with their changed properties. A
+ * refresh step whose resource has an old state but no new one was deleted outside Pulumi (that is
+ * how the engine itself reads it); one without a diff but with differing states is drift too.
+ */
+export function driftOf(steps: readonly PreviewStep[]): DriftedResource[] {
+  const out: DriftedResource[] = [];
+  for (const s of steps) {
+    const before = stateOf(s.old);
+    const after = stateOf(s.new);
+    const deleted = GONE.has(s.op) || (s.op === 'refresh' && s.old !== undefined && s.new === undefined);
+    let properties: DriftedProperty[] = Object.entries(s.diff)
+      .map(([path, kind]) => ({ path, kind, ...valuesAt(path, before, after) }))
+      .sort((a, b) => a.path.localeCompare(b.path));
+    if (properties.length === 0 && !deleted && before && after) {
+      properties = diffValues(before, after).map((c) => ({ path: c.path, kind: 'update', ...('before' in c ? { before: c.before } : {}), ...('after' in c ? { after: c.after } : {}) }));
+    }
+    if (!deleted && QUIET.has(s.op) && properties.length === 0) continue;
+    out.push({ urn: s.urn, type: s.type, name: nameOfUrn(s.urn), op: s.op, kind: deleted ? 'deleted' : 'changed', properties: deleted ? [] : properties });
+  }
+  return out;
+}
+
+/** What a state says the resource is: its outputs (what the provider read), else its inputs. */
+function stateOf(state: PreviewStep['old']): Record<string, unknown> | undefined {
+  return state?.outputs ?? state?.inputs;
+}
+
+function valuesAt(path: string, before?: Record<string, unknown>, after?: Record<string, unknown>): { before?: unknown; after?: unknown } {
+  const segments = parsePath(path);
+  if (!segments) return {};
+  const b = before ? lookup(before, segments) : undefined;
+  const a = after ? lookup(after, segments) : undefined;
+  return { ...(b !== undefined ? { before: b } : {}), ...(a !== undefined ? { after: a } : {}) };
+}
+
+/** `healthCheck.interval`, `subnets[2]`, `tags["cost-center"]` → segments; undefined if it is none of these. */
+export function parsePath(path: string): (string | number)[] | undefined {
+  const segments: (string | number)[] = [];
+  const re = /(?:^|\.)([A-Za-z_$][\w$-]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/y;
+  while (re.lastIndex < path.length) {
+    const start = re.lastIndex;
+    const m = re.exec(path);
+    if (!m || re.lastIndex === start) return undefined;
+    segments.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : JSON.parse(`"${m[3]}"`)));
+  }
+  return segments;
+}
+
+function lookup(value: unknown, segments: readonly (string | number)[]): unknown {
+  let v = value;
+  for (const s of segments) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[s];
+  }
+  return v;
+}
+
+export interface DriftOptions {
+  signal?: AbortSignal;
+}
+
+/** Refreshes each stack in preview mode, one after the other; the state is left as it was. */
+export async function detectDrift(engine: EnginePort, stacks: readonly string[], opts: DriftOptions = {}): Promise<StackDrift[]> {
+  const out: StackDrift[] = [];
+  for (const stack of stacks) {
+    const handle = await engine.selectStack(stack);
+    const result = await handle.refresh({ previewOnly: true, message: 'slipway drift', ...(opts.signal ? { signal: opts.signal } : {}) });
+    out.push({ stack, drifted: driftOf(result.steps) });
+  }
+  return out;
+}
+
+export function renderDrift(report: readonly StackDrift[]): string[] {
+  const lines: string[] = [];
+  for (const s of report) {
+    const n = s.drifted.length;
+    if (n === 0) {
+      lines.push(`${s.stack}: no drift`);
+      continue;
+    }
+    lines.push(`${s.stack}: ${n} resource${n === 1 ? '' : 's'} changed outside Pulumi`);
+    for (const r of s.drifted) {
+      if (r.kind === 'deleted') lines.push(`  - ${r.type}  ${r.name}  deleted outside Pulumi`);
+      else if (r.properties.length === 0) lines.push(`  ~ ${r.type}  ${r.name}  (${r.op})`);
+      else {
+        lines.push(`  ~ ${r.type}  ${r.name}`);
+        for (const p of r.properties) {
+          const values = 'before' in p || 'after' in p ? `: ${showValue(p.before)} → ${showValue(p.after)}` : '';
+          lines.push(`      ${p.path}${p.kind === 'update' ? '' : ` (${p.kind})`}${values}`);
+        }
+      }
+    }
+  }
+  return lines;
+}

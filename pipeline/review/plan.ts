@@ -1,0 +1,159 @@
+// Offline plan: runs the real program through the Pulumi SDK's mock runtime (no engine, no cloud, no
+// credentials) and records every resource it registers, with its parent and inputs. Values only the
+// cloud can know are returned as marked placeholders, so they show up as such, never invented.
+import * as pulumi from '@pulumi/pulumi';
+import { runProgram } from '../../components/program';
+import { readStackConfig, stackFile } from '../../stacks/load';
+import { validateStackConfig } from '../../stacks/validate';
+import { relative } from 'node:path';
+
+export const PROJECT = 'slipway';
+
+export interface PlannedResource {
+  urn: string;
+  type: string;
+  name: string;
+  /** URN of the parent resource; absent only for the stack itself. */
+  parent?: string;
+  inputs: Record<string, unknown>;
+  /** URNs this resource waits for: those its inputs reference and its `dependsOn`. */
+  dependencies?: string[];
+}
+
+export interface Plan {
+  stack: string;
+  resources: PlannedResource[];
+  outputs: Record<string, unknown>;
+}
+
+export type PlanResult = { ok: true; plan: Plan } | { ok: false; errors: string[] };
+
+/** A value the cloud assigns on creation: `<computed:shop-alb.dnsName>`. */
+export function computed(resourceName: string, property: string): string {
+  return `<computed:${resourceName}.${property}>`;
+}
+
+export function isComputed(value: unknown): boolean {
+  return typeof value === 'string' && /<computed:[^>]+>/.test(value);
+}
+
+// Properties other resources read from these; the mock returns placeholders for them when the
+// program did not set them itself.
+const COMPUTED_PROPERTIES = ['arn', 'arnSuffix', 'dnsName', 'zoneId', 'repositoryUrl', 'registryId', 'name'];
+
+export interface PlanOptions {
+  /** Project root holding stacks/ (default: cwd). */
+  root?: string;
+  /** Raw stack config (`slipway:app` → value) to use instead of the stack file. */
+  config?: Record<string, unknown>;
+  /** Runs inside the program's stack just before the program (e.g. to register a test transform). */
+  beforeProgram?: () => void;
+}
+
+/** Plans one stack. Validation errors come back as lines; nothing is registered for them. */
+export async function planStack(stack: string, opts: PlanOptions = {}): Promise<PlanResult> {
+  const root = opts.root ?? process.cwd();
+  let raw = opts.config;
+  if (!raw) {
+    const read = readStackConfig(stack, root);
+    if (typeof read === 'string') return { ok: false, errors: [read] };
+    raw = read;
+  }
+  const validation = validateStackConfig(raw, { stack, file: relative(root, stackFile(stack, root)) });
+  if (!validation.ok) return { ok: false, errors: validation.errors };
+  return { ok: true, plan: await runUnderMocks(stack, raw, opts.beforeProgram) };
+}
+
+/** Runs runProgram() under mocks with `raw` as the stack configuration. */
+export async function runUnderMocks(stack: string, raw: Record<string, unknown>, beforeProgram?: () => void): Promise<Plan> {
+  const inputs = new Map<string, { type: string; name: string; inputs: Record<string, unknown> }>();
+  const region = typeof raw['aws:region'] === 'string' ? raw['aws:region'] : undefined;
+
+  const mocks: pulumi.runtime.Mocks = {
+    newResource(args) {
+      inputs.set(`${args.type}::${args.name}`, { type: args.type, name: args.name, inputs: args.inputs });
+      const state: Record<string, unknown> = { ...args.inputs };
+      for (const prop of COMPUTED_PROPERTIES) {
+        if (state[prop] === undefined) state[prop] = computed(args.name, prop);
+      }
+      // The mock passes "" as the id of a new resource.
+      return { id: args.id || computed(args.name, 'id'), state };
+    },
+    call(args) {
+      switch (args.token) {
+        case 'aws:index/getAvailabilityZones:getAvailabilityZones':
+          return {
+            names: [1, 2, 3, 4, 5, 6].map((i) => computed('availability-zones', `names[${i - 1}]`)),
+            zoneIds: [1, 2, 3, 4, 5, 6].map((i) => computed('availability-zones', `zoneIds[${i - 1}]`)),
+            state: 'available',
+          };
+        case 'aws:index/getRegion:getRegion':
+          return { name: region ?? computed('provider', 'region'), region: region ?? computed('provider', 'region'), id: region ?? computed('provider', 'region') };
+        case 'aws:index/getCallerIdentity:getCallerIdentity':
+          return { accountId: computed('caller-identity', 'accountId'), arn: computed('caller-identity', 'arn'), userId: computed('caller-identity', 'userId') };
+        case 'aws:index/getPartition:getPartition':
+          return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
+        default:
+          return args.inputs;
+      }
+    },
+  };
+
+  await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
+  // The engine hands every value over as a string; structured values as JSON.
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) config[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  pulumi.runtime.setAllConfig(config);
+
+  // Record each registration's parent: the mock API does not expose it.
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void): Promise<void>;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  const urns: { urn: string; key: string; parent: string; dependsOn: string[] }[] = [];
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, resp) => {
+      if (resp) {
+        urns.push({ urn: resp.getUrn(), key: `${req.getType()}::${req.getName()}`, parent: req.getParent(), dependsOn: req.getDependenciesList() });
+      }
+      cb(err, resp);
+    });
+
+  // A program error is caught inside the stack callback and rethrown after disconnecting: thrown
+  // through runInPulumiStack, the SDK leaves copies of it behind as unhandled rejections.
+  let failure: unknown;
+  const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+    try {
+      beforeProgram?.();
+      return runProgram();
+    } catch (e) {
+      failure = e;
+      return {};
+    }
+  });
+  const outputs = failure ? {} : await resolveOutputs(stackOutputs ?? {});
+  await pulumi.runtime.disconnect();
+  if (failure) throw failure;
+
+  const resources: PlannedResource[] = urns.map(({ urn, key, parent, dependsOn }) => {
+    const rec = inputs.get(key);
+    const [type, name] = key.split('::') as [string, string];
+    return { urn, type, name, ...(parent ? { parent } : {}), inputs: rec?.inputs ?? {}, ...(dependsOn.length ? { dependencies: dependsOn } : {}) };
+  });
+  return { stack, resources, outputs };
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+}
+
+async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(outputs)) {
+    out[k] = pulumi.Output.isInstance(v) ? await new Promise((resolve) => (v as pulumi.Output<unknown>).apply(resolve)) : v;
+  }
+  return out;
+}
