@@ -5,8 +5,6 @@
 // into the running router. Checked over real HTTP on loopback: routing, switches under load, a config
 // nginx refuses, a slot without a release, a reload nginx does not carry out.
 import { createRequire } from 'node:module';
-import { Agent, request } from 'node:http';
-import type { Socket } from 'node:net';
 import type * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SLOT_HEADER } from '../../components/docker/nginxConfig';
@@ -30,7 +28,7 @@ import {
   requireDockerEngine,
   TEST_LABEL,
 } from '../support/docker';
-import { freePort, get, sleep } from '../support/nginx';
+import { freePort, get, sleep, startLoad, type Load, type LoadStats } from '../support/nginx';
 import { ensureNginxImage } from '../support/nginxImage';
 
 const CONTAINER = 'docker:index/container:Container';
@@ -135,103 +133,6 @@ async function waitForAnswer(url: string, timeoutMs = 15_000): Promise<void> {
 
 const version = (route: keyof Routes) => get(`${urls[route]}/version`, SLOT_HEADER);
 
-interface LoadStats {
-  /** Requests that got a final answer or failed; a retry is not counted again. */
-  requests: number;
-  failed: number;
-  /** First few failures: status or error. */
-  failures: string[];
-  /** Requests sent once more because the kept-alive connection they went out on closed before any answer. */
-  retried: number;
-  bySlot: Record<string, number>;
-}
-
-interface Load {
-  stats: LoadStats;
-  /** `performance.now()` of the first successful answer from `slot` that arrived after `since`. */
-  firstFrom(slot: string, since: number, timeoutMs: number): Promise<number>;
-  stop(): Promise<LoadStats>;
-}
-
-/**
- * Continuous GETs from `concurrency` keep-alive clients, with the one retry every HTTP client makes
- * (RFC 9112 section 9.3.1): a request that went out on a connection that had already carried one, and
- * got a reset before any answer, is sent once more on a new connection. Unlike test/support/nginx.ts's
- * startLoad this does not trust `req.reusedSocket`, which Node leaves false when a request waited in
- * the agent's queue for a kept-alive socket; it counts requests per socket instead.
- */
-function startLoad(url: string, concurrency = 4): Load {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const uses = new WeakMap<Socket, number>();
-  const stats: LoadStats = { requests: 0, failed: 0, failures: [], retried: 0, bySlot: {} };
-  const seen: { at: number; slot: string }[] = [];
-  let running = true;
-
-  type Attempt = { status: number; slot: string; at: number } | { error: NodeJS.ErrnoException; reused: boolean };
-  const attempt = (fresh: boolean) =>
-    new Promise<Attempt>((resolve) => {
-      let reused = false;
-      let done = false;
-      const settle = (a: Attempt) => {
-        if (!done) resolve(a);
-        done = true;
-      };
-      const req = request(url, { agent: fresh ? false : agent }, (res) => {
-        const ok = { status: res.statusCode ?? 0, slot: String(res.headers[SLOT_HEADER.toLowerCase()] ?? ''), at: performance.now() };
-        res.resume();
-        res.on('end', () => settle(ok));
-        res.on('error', (error) => settle({ error, reused: false })); // an answer had started: never retried
-      });
-      req.on('socket', (socket: Socket) => {
-        const n = (uses.get(socket) ?? 0) + 1;
-        uses.set(socket, n);
-        reused = n > 1;
-      });
-      req.on('error', (error) => settle({ error, reused }));
-      req.end();
-    });
-  const fail = (what: string) => {
-    stats.failed++;
-    if (stats.failures.length < 10) stats.failures.push(what);
-  };
-  const loop = async () => {
-    // Bounded: the test stops it after its switches; the cap only guards against a hung test.
-    for (let i = 0; running && i < 1_000_000; i++) {
-      let a = await attempt(false);
-      if ('error' in a && a.reused && a.error.code === 'ECONNRESET') {
-        stats.retried++;
-        a = await attempt(true);
-      }
-      stats.requests++;
-      if ('error' in a) fail(`${a.error.code ?? ''} ${a.error.message}`.trim());
-      else if (a.status < 200 || a.status > 299) fail(`HTTP ${a.status} from ${a.slot || 'unknown slot'}`);
-      else {
-        stats.bySlot[a.slot] = (stats.bySlot[a.slot] ?? 0) + 1;
-        seen.push({ at: a.at, slot: a.slot });
-      }
-    }
-  };
-  const loops = Array.from({ length: concurrency }, loop);
-  return {
-    stats,
-    firstFrom: async (slot, since, timeoutMs) => {
-      const deadline = performance.now() + timeoutMs;
-      for (;;) {
-        const hit = seen.find((o) => o.slot === slot && o.at > since);
-        if (hit) return hit.at;
-        if (performance.now() > deadline) throw new Error(`no answer from slot ${slot} within ${timeoutMs} ms`);
-        await sleep(5);
-      }
-    },
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-      agent.destroy();
-      return stats;
-    },
-  };
-}
-
 beforeAll(async () => {
   try {
     await setUp();
@@ -319,7 +220,7 @@ describe('the Docker router on a real engine', () => {
     expect(containers(planned.green)).toEqual(containers(planned.blue));
 
     const before = await Promise.all(Object.values(ids).map(containerState));
-    load = startLoad(`${urls.publicUrl}/version`);
+    load = startLoad(`${urls.publicUrl}/version`, { slotHeader: SLOT_HEADER });
     await load.firstFrom('blue', 0, 10_000);
 
     const switches: { to: Slot; via: string; updateMs: number; firstResponseMs: number }[] = [];
@@ -335,7 +236,7 @@ describe('the Docker router on a real engine', () => {
       current = outs as RouterConfigState;
       // Once update has returned, a new connection reaches the new live slot.
       expect((await version('publicUrl')).slot, `public right after the switch to ${to}`).toBe(to);
-      switches.push({ to, via, updateMs: Math.round(done - at), firstResponseMs: Math.round((await first) - at) });
+      switches.push({ to, via, updateMs: Math.round(done - at), firstResponseMs: Math.round((await first).at - at) });
       await sleep(300); // traffic keeps flowing on the new config before the next switch
     }
     const stats: LoadStats = await load.stop();
