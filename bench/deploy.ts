@@ -11,11 +11,11 @@
 //
 //   npm run bench:deploy      (needs `npm run engine:build`, `npm run images:local`, a Docker engine)
 import { performance } from 'node:perf_hooks';
-import type { EnginePort, StackHandle } from '../pipeline/engine';
-import { deployCommand } from '../pipeline/commands/deploy';
-import { rollbackCommand } from '../pipeline/commands/rollback';
-import { pulumiEngineFor } from '../pipeline/context';
-import { memorySink, type CommandContext } from '../pipeline/output';
+import type { EnginePort, StackHandle } from '../pipeline/engine/port';
+import { deployCommand } from '../pipeline/cli/commands/deploy';
+import { rollbackCommand } from '../pipeline/cli/commands/rollback';
+import { pulumiEngineFor } from '../pipeline/release/context';
+import { memorySink, type CommandContext } from '../pipeline/cli/output';
 import { engineProject } from '../test/engine/project';
 
 interface Clock {
