@@ -2,49 +2,68 @@
 // plain async function plus a `register…` function; errors become exit codes here and nowhere else.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { registerApprove } from './commands/approve';
-import { registerBuild } from './commands/build';
-import { registerDeploy } from './commands/deploy';
-import { registerHistory } from './commands/history';
-import { registerLedger } from './commands/ledger';
-import { registerDrift } from './commands/drift';
-import { registerParity } from './commands/parity';
-import { registerPlan } from './commands/plan';
-import { registerPreview } from './commands/preview';
-import { registerRollback } from './commands/rollback';
-import { registerSchema } from './commands/schema';
-import { registerSmoke } from './commands/smoke';
-import { registerStatus } from './commands/status';
-import { registerValidate } from './commands/validate';
 import { EXIT, exitCodeFor, SlipwayError } from './errors';
 import { processSink, type CommandContext, type OutputSink } from './output';
 
 /** Adds one command to the program; the command reads `ctx` when it runs, not when it registers. */
 export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
 
-/** Every command, in help order. A new command is a file in pipeline/cli/commands/ and a line here. */
-export const COMMANDS: readonly RegisterCommand[] = [
-  registerValidate,
-  registerPlan,
-  registerParity,
-  registerPreview,
-  registerBuild,
-  registerDeploy,
-  registerApprove,
-  registerRollback,
-  registerStatus,
-  registerDrift,
-  registerSmoke,
-  registerHistory,
-  registerLedger,
-  registerSchema,
+/** One command of the table: its module is imported only when that command runs. */
+export interface CommandEntry {
+  name: string;
+  /** One line for `slipway --help`; the module's own description is shown by `slipway NAME --help`. */
+  summary: string;
+  load: () => Promise<RegisterCommand>;
+}
+
+/**
+ * Every command, in help order. A new command is a file in pipeline/cli/commands/ and a line here.
+ * Lazy: most modules pull in the Pulumi SDK or the AWS SDK, which take seconds to load, and
+ * `--help` or `validate` need none of them.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'validate', summary: 'check stack files against the configuration schema', load: async () => (await import('./commands/validate')).registerValidate },
+  { name: 'plan', summary: "a stack's resources, computed offline (or what changed since a git ref)", load: async () => (await import('./commands/plan')).registerPlan },
+  { name: 'parity', summary: 'compare two stacks offline: every difference must come from a declared knob', load: async () => (await import('./commands/parity')).registerParity },
+  { name: 'preview', summary: 'what each stack would change, summarised for a pull request', load: async () => (await import('./commands/preview')).registerPreview },
+  { name: 'build', summary: 'build the artifact image once and print its digest-pinned reference', load: async () => (await import('./commands/build')).registerBuild },
+  { name: 'deploy', summary: 'deploy to the idle slot, smoke-test, (await approval,) switch, verify, or roll back', load: async () => (await import('./commands/deploy')).registerDeploy },
+  { name: 'promote', summary: 'deploy the exact artifact live in another stack; never rebuilds', load: async () => (await import('./commands/deploy')).registerDeploy },
+  { name: 'approve', summary: 'let a deployment waiting at its gate through', load: async () => (await import('./commands/approve')).registerApprove },
+  { name: 'reject', summary: 'end a deployment at its gate; production stays as it is', load: async () => (await import('./commands/approve')).registerApprove },
+  { name: 'rollback', summary: 'switch production traffic back to the other (warm) slot', load: async () => (await import('./commands/rollback')).registerRollback },
+  { name: 'status', summary: 'live slot, version in each slot, URLs, last deployment, pending approvals', load: async () => (await import('./commands/status')).registerStatus },
+  { name: 'drift', summary: 'find resources changed outside Pulumi (exit 2 when there are any)', load: async () => (await import('./commands/drift')).registerDrift },
+  { name: 'smoke', summary: "run a stack's smoke checks against a URL", load: async () => (await import('./commands/smoke')).registerSmoke },
+  { name: 'history', summary: "a stack's deployments from its ledger, and what serves production now", load: async () => (await import('./commands/history')).registerHistory },
+  { name: 'ledger', summary: 'the deployment ledger: verify it is intact', load: async () => (await import('./commands/ledger')).registerLedger },
+  { name: 'schema', summary: 'print the configuration reference', load: async () => (await import('./commands/schema')).registerSchema },
 ];
+
+/**
+ * The commands to register for one command line: the one it names, loaded; otherwise (help, no
+ * command, an unknown one) every command as a name and summary only, which is all help lists.
+ */
+export async function commandsFor(args: readonly string[], table: readonly CommandEntry[] = COMMANDS): Promise<RegisterCommand[]> {
+  const words = args.filter((a) => !a.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  const entry = table.find((c) => c.name === name);
+  if (entry) {
+    const register = await entry.load();
+    return [register];
+  }
+  return [
+    (program) => {
+      for (const c of table) program.command(c.name).summary(c.summary);
+    },
+  ];
+}
 
 export interface RunOptions {
   cwd?: string;
   output?: OutputSink;
   env?: Readonly<Record<string, string | undefined>>;
-  /** The command table (default COMMANDS); tests pass their own to exercise error handling. */
+  /** Commands to register instead of the table's (tests pass their own to exercise error handling). */
   commands?: readonly RegisterCommand[];
 }
 
@@ -57,7 +76,7 @@ export async function run(args: readonly string[], opts: RunOptions = {}): Promi
     env,
     verbose: env.SLIPWAY_DEBUG === '1',
   };
-  const program = buildProgram(ctx, opts.commands ?? COMMANDS);
+  const program = buildProgram(ctx, opts.commands ?? (await commandsFor(args)));
   try {
     await program.parseAsync([...args], { from: 'user' });
     return EXIT.ok;
@@ -70,7 +89,7 @@ export async function run(args: readonly string[], opts: RunOptions = {}): Promi
   }
 }
 
-export function buildProgram(ctx: CommandContext, commands: readonly RegisterCommand[] = COMMANDS): Command {
+export function buildProgram(ctx: CommandContext, commands: readonly RegisterCommand[]): Command {
   const program = new Command('slipway')
     .description('Blue-green environments (AWS ECS Fargate or local Docker) and the pipeline that deploys to them')
     .version(packageVersion(), '-V, --version')
