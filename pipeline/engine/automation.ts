@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { delimiter, dirname, join } from 'node:path';
+import { SemVer } from 'semver';
 import { parse as parseYaml } from 'yaml';
 import * as auto from '@pulumi/pulumi/automation';
 import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle } from './port';
@@ -61,7 +62,7 @@ export async function findPulumiCli(root: string): Promise<auto.PulumiCommand | 
 
 /** Downloads the CLI matching our SDK into the project (the Automation API's own installer). */
 export async function installPulumiCli(dir: string): Promise<auto.PulumiCommand> {
-  return auto.PulumiCommand.install({ root: dir, version: new (await semver()).SemVer(sdkVersion()) });
+  return auto.PulumiCommand.install({ root: dir, version: new SemVer(sdkVersion()) });
 }
 
 /** PATH first, then a project-local install, then PulumiCommand.install pinned to the SDK's version. */
@@ -80,12 +81,6 @@ export async function resolvePulumiCli(
         `install it (see https://www.pulumi.com/docs/iac/download-install/) and re-run — nothing was changed`,
     );
   }
-}
-
-async function semver() {
-  // semver ships with @pulumi/pulumi; PulumiCommand.install wants its SemVer type.
-  const require = createRequire(import.meta.url);
-  return require('semver') as typeof import('semver');
 }
 
 export function createPulumiEngine(opts: PulumiEngineOptions): EnginePort {
