@@ -17,18 +17,15 @@ import {
   MAX_ATTENTION_ROWS,
   MAX_GROUP_ROWS,
   MAX_PROPERTIES,
-  parsePath,
   parsePreviewDocument,
-  parseUrn,
   PREVIEW_MARKER,
   renderMarkdown,
   riskOf,
-  shortType,
   summarise,
-  UNKNOWN_VALUE,
   type PreviewSummary,
   type StackPreview,
 } from '../pipeline/review/preview';
+import { parsePath, parseUrn, shortType, UNKNOWN_VALUE } from '../pipeline/review/values';
 import { listStacks } from '../stacks/load';
 import { EngineDouble } from './support/engineDouble';
 import { ROOT } from './mocks';

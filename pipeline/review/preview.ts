@@ -16,11 +16,8 @@ export type {
 } from './preview/model';
 export { fromEngine, parsePreviewDocument } from './preview/read';
 export { stripColor } from './preview/diagnostics';
-export { parseUrn, shortType, type ParsedUrn } from './preview/urn';
 export { riskOf } from './preview/risk';
 export { summarise } from './preview/summary';
-export { parsePath } from './preview/propertyPath';
-export { MAX_VALUE_CHARS, showValue, UNKNOWN_VALUE } from './preview/values';
 export { DEFAULT_MAX_CHARS, PREVIEW_MARKER, renderMarkdown, type RenderOptions } from './preview/markdown';
 export { MAX_ATTENTION_ROWS, MAX_GROUP_ROWS, MAX_PROPERTIES } from './preview/stackSection';
 export { code, escapeHtml, fenced } from './preview/markdownSyntax';

@@ -1,6 +1,6 @@
 // Engine diagnostics reduced to the errors and warnings a reviewer needs, whatever format they came in.
 import type { Diagnostic } from './model';
-import { parseUrn } from './urn';
+import { parseUrn } from '../values';
 
 export function diagnostic(severity: string, rawMessage: string, urn: string): Diagnostic | undefined {
   // `info#err` is a program's stderr: noise next to real errors and warnings, like info and debug.

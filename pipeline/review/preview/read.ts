@@ -3,9 +3,8 @@
 import type { EngineEvent, PreviewResult } from '../../engine/port';
 import { UserError } from '../../cli/errors';
 import { diagnostic } from './diagnostics';
-import { isObject, str, strings, type Json } from './json';
+import { isObject, stackOf, str, strings, type Json } from '../values';
 import type { Diagnostic, ParsedPreview, RawStep, StateLike } from './model';
-import { stackOf } from './urn';
 
 /** The keys of an engine event that say which kind it is (apitype.EngineEvent). */
 const EVENT_KEYS = [

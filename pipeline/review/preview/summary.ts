@@ -1,10 +1,8 @@
 // Summarising: each resource's steps folded into one change, its changed properties with safe values,
 // ordered for review.
+import { lookup, MISSING, parsePath, parseUrn, shortType, showValue } from '../values';
 import { OP_ORDER, type ChangeOp, type ParsedPreview, type PropertyChange, type RawStep, type ResourceChange, type StackPreview, type StateLike } from './model';
-import { parsePath } from './propertyPath';
 import { riskOf } from './risk';
-import { parseUrn, shortType } from './urn';
-import { lookup, MISSING, showValue } from './values';
 
 const REPLACE_OPS = new Set(['replace', 'create-replacement', 'delete-replaced', 'import-replacement']);
 const DIRECT_OPS = new Set<ChangeOp>(['create', 'update', 'delete', 'import']);
@@ -18,7 +16,12 @@ const HIDDEN_TYPE = /^pulumi:pulumi:Stack$/;
  */
 export function summarise(stack: string, parsed: ParsedPreview, error?: string): StackPreview {
   const byUrn = new Map<string, RawStep[]>();
-  for (const s of parsed.steps) byUrn.set(s.urn, [...(byUrn.get(s.urn) ?? []), s]);
+  // Pushed in place: copying the list per step made a long log quadratic.
+  for (const s of parsed.steps) {
+    const list = byUrn.get(s.urn);
+    if (list) list.push(s);
+    else byUrn.set(s.urn, [s]);
+  }
   const changes: ResourceChange[] = [];
   let sames = 0;
   for (const [urn, steps] of byUrn) {
