@@ -1,6 +1,6 @@
 // The CLI commands, called as functions against a temp copy of the project, and the exit-code mapping.
 import { execa } from 'execa';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockMonitor } from '@pulumi/pulumi/runtime/mocks';
@@ -16,12 +16,12 @@ import { rawStack, ROOT } from './mocks';
 
 const dirs: string[] = [];
 
-/** A throw-away project root: Pulumi.yaml and stacks/ copied from the repository. */
+/** A throw-away project root: Pulumi.yaml, the program (index.ts, components/) and stacks/ copied from the repository. */
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
   dirs.push(dir);
-  cpSync(join(ROOT, 'Pulumi.yaml'), join(dir, 'Pulumi.yaml'));
-  cpSync(join(ROOT, 'stacks'), join(dir, 'stacks'), { recursive: true });
+  for (const f of ['Pulumi.yaml', 'index.ts', 'package.json', 'stacks', 'components']) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return dir;
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../pipeline/cli/main';
 import { driftCommand, registerDrift } from '../pipeline/cli/commands/drift';
-import { driftOf, parsePath, renderDrift } from '../pipeline/review/drift';
+import { driftOf, renderDrift } from '../pipeline/review/drift';
 import type { PreviewStep } from '../pipeline/engine/port';
 import { DriftDetected, EXIT, exitCodeFor, UserError } from '../pipeline/cli/errors';
 import { memorySink } from '../pipeline/cli/output';
@@ -85,11 +85,13 @@ describe('driftOf', () => {
     expect(driftOf([{ ...step, new: structuredClone(step.old) }])).toEqual([]);
   });
 
-  it('parses the property paths the engine reports', () => {
-    expect(parsePath('healthCheck.interval')).toEqual(['healthCheck', 'interval']);
-    expect(parsePath('subnets[2]')).toEqual(['subnets', 2]);
-    expect(parsePath('tags["cost-center"].x')).toEqual(['tags', 'cost-center', 'x']);
-    expect(parsePath('a..b')).toBeUndefined();
+  it('reads each changed property\'s values at the path the engine reports (quoted keys, indexes)', () => {
+    const state = (tag: string, port: number) => ({ inputs: {}, outputs: { tags: { 'cost-center': tag }, ports: [{ internal: port }] } });
+    const [r] = driftOf([{ op: 'refresh', urn: urn('dev', 'aws:ecs/service:Service', 'svc'), type: 'aws:ecs/service:Service', diff: { 'tags["cost-center"]': 'update', 'ports[0].internal': 'update' }, old: state('shop', 80), new: state('web', 81) }]);
+    expect(r!.properties).toEqual([
+      { path: 'ports[0].internal', kind: 'update', before: 80, after: 81 },
+      { path: 'tags["cost-center"]', kind: 'update', before: 'shop', after: 'web' },
+    ]);
   });
 });
 

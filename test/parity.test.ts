@@ -7,7 +7,8 @@ import { run } from '../pipeline/cli/main';
 import { parityCommand, registerParity } from '../pipeline/cli/commands/parity';
 import { CheckFailed, EXIT, exitCodeFor, UserError } from '../pipeline/cli/errors';
 import { commandContext, memorySink } from '../pipeline/cli/output';
-import { differingKnobs, parity, renderParity, sameUpToStackName, type ParityReport } from '../pipeline/review/parity';
+import { differingKnobs, parity, sameUpToStackName, type ParityReport } from '../pipeline/review/parity';
+import { renderParity } from '../pipeline/review/parityRender';
 import { validateStackConfig } from '../stacks/validate';
 import type { SlipwayConfig } from '../stacks/schema';
 import { rawStack, ROOT } from './mocks';
@@ -58,7 +59,7 @@ describe('slipway parity on the shipped stacks', () => {
 
     const text = renderParity(report).join('\n');
     expect(text).toMatch(/^Parity of staging and prod \(aws\): \d+ differences, all from declared knobs$/m);
-    expect(text).toContain('slipway:promotion: approval "auto" → "manual", approvers [] → ["alice","bob"], bakeSeconds 60 → 300\n  no resource difference');
+    expect(text).toContain('slipway:promotion: approval "auto" → "manual", approvers [] → ["alice", "bob"], bakeSeconds 60 → 300\n  no resource difference');
     expect(text).toContain('  ~ aws:ecs/taskDefinition:TaskDefinition  shop-blue-task  cpu: "512" → "1024"  ← slipway:capacity.cpu');
     expect(text).toContain('  + aws:ec2/subnet:Subnet  shop-network-public-2  (only in prod)  ← slipway:network.azCount');
   }, 60000);

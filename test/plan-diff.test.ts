@@ -9,7 +9,8 @@ import { planDiff } from '../pipeline/cli/commands/plan';
 import { UserError } from '../pipeline/cli/errors';
 import { commandContext, memorySink } from '../pipeline/cli/output';
 import type { Plan, PlannedResource } from '../pipeline/review/plan';
-import { diffPlans, diffTrees, normalise, renderPlanDiff, renderRefDiff, showChange } from '../pipeline/review/planDiff';
+import { diffPlans, normalise, renderPlanDiff, showChange } from '../pipeline/review/planDiff';
+import { diffTrees, renderRefDiff } from '../pipeline/review/refDiff';
 import { ROOT } from './mocks';
 
 const urn = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::slipway::${type}::${name}`;
@@ -74,10 +75,20 @@ describe('diffPlans', () => {
     expect(d.changed[0]!.changes).toEqual([{ path: 'v', before: 'x', after: { x: 1 } }]);
   });
 
-  it('unwraps secrets and ignores unset keys', () => {
+  it('compares secrets by value but never shows them, and ignores unset keys', () => {
     const secret = (value: unknown) => ({ '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270', value });
-    expect(normalise({ b: secret('p'), a: undefined })).toEqual({ b: 'p' });
-    expect(diffPlans(planOf([res('a', { pw: secret('p'), gone: undefined })]), planOf([res('a', { pw: 'p' })])).changed).toEqual([]);
+    expect(normalise({ b: secret('{"k":1}'), a: undefined })).toEqual({ b: secret({ k: 1 }) });
+    expect(diffPlans(planOf([res('a', { pw: secret('p'), gone: undefined })]), planOf([res('a', { pw: secret('p') })])).changed).toEqual([]);
+    const d = diffPlans(
+      planOf([res('a', { pw: secret('hunter2'), other: 'x' })], { token: secret('t1') }),
+      planOf([res('a', { pw: secret('hunter3'), other: secret('x') })], { token: secret('t2') }),
+    );
+    // A value that became secret without changing is no change; a changed secret is one, masked.
+    expect(d.changed[0]!.changes).toEqual([{ path: 'pw', before: '[secret]', after: '[secret]' }]);
+    expect(d.outputs).toEqual([{ path: 'token', before: '[secret]', after: '[secret]' }]);
+    expect(renderPlanDiff(d)).toEqual(['  ~ aws:x:Thing  a', '      pw: [secret] → [secret]', '  ~ outputs', '      token: [secret] → [secret]']);
+    // Added on one side only: still masked.
+    expect(diffPlans(planOf([res('a', {})]), planOf([res('a', { pw: secret('hunter2') })])).changed[0]!.changes).toEqual([{ path: 'pw', after: '[secret]' }]);
   });
 
   it('reports a changed dependency and a changed parent by resource name', () => {

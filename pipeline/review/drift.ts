@@ -2,7 +2,8 @@
 // the cloud (or Docker) for each resource's real state and compares it with the stack's state,
 // without writing anything; every step that is not `same` is drift.
 import type { EnginePort, PreviewStep } from '../engine/port';
-import { diffValues, nameOfUrn, showValue } from './planDiff';
+import { diffValues } from './planDiff';
+import { lookup, MISSING, nameOfUrn, showValue } from './values';
 
 export interface DriftedProperty {
   /** Property path as the engine reports it: `healthCheck.interval`, `tags.owner`. */
@@ -64,33 +65,9 @@ function stateOf(state: PreviewStep['old']): Record<string, unknown> | undefined
 }
 
 function valuesAt(path: string, before?: Record<string, unknown>, after?: Record<string, unknown>): { before?: unknown; after?: unknown } {
-  const segments = parsePath(path);
-  if (!segments) return {};
-  const b = before ? lookup(before, segments) : undefined;
-  const a = after ? lookup(after, segments) : undefined;
-  return { ...(b !== undefined ? { before: b } : {}), ...(a !== undefined ? { after: a } : {}) };
-}
-
-/** `healthCheck.interval`, `subnets[2]`, `tags["cost-center"]` → segments; undefined if it is none of these. */
-export function parsePath(path: string): (string | number)[] | undefined {
-  const segments: (string | number)[] = [];
-  const re = /(?:^|\.)([A-Za-z_$][\w$-]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/y;
-  while (re.lastIndex < path.length) {
-    const start = re.lastIndex;
-    const m = re.exec(path);
-    if (!m || re.lastIndex === start) return undefined;
-    segments.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : JSON.parse(`"${m[3]}"`)));
-  }
-  return segments;
-}
-
-function lookup(value: unknown, segments: readonly (string | number)[]): unknown {
-  let v = value;
-  for (const s of segments) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string | number, unknown>)[s];
-  }
-  return v;
+  const b = lookup(before, path);
+  const a = lookup(after, path);
+  return { ...(b !== MISSING ? { before: b } : {}), ...(a !== MISSING ? { after: a } : {}) };
 }
 
 export interface DriftOptions {

@@ -1,13 +1,17 @@
-// Offline plan: runs the real program through the Pulumi SDK's mock runtime (no engine, no cloud, no
-// credentials) and records every resource it registers, with its parent and inputs. Values only the
-// cloud can know are returned as marked placeholders, so they show up as such, never invented.
+// Offline plan: runs the real program — the module Pulumi.yaml's `main` names, under the project name
+// it declares — through the Pulumi SDK's mock runtime (no engine, no cloud, no credentials) and
+// records every resource it registers, with its parent and inputs, and the module's outputs. Values
+// only the cloud can know are returned as marked placeholders, so they show up as such, never
+// invented. Secrets stay marked (inputs and outputs as secret envelopes) for the renderers to mask.
 import * as pulumi from '@pulumi/pulumi';
-import { runProgram } from '../../components/program';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { readStackConfig, stackFile } from '../../stacks/load';
 import { validateStackConfig } from '../../stacks/validate';
-import { relative } from 'node:path';
-
-export const PROJECT = 'slipway';
+import { UserError } from '../cli/errors';
+import { projectOf } from '../engine/automation';
+import { isSecureConfig, SECRET_TEXT, secretValue } from './values';
 
 export interface PlannedResource {
   urn: string;
@@ -61,11 +65,13 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
   }
   const validation = validateStackConfig(raw, { stack, file: relative(root, stackFile(stack, root)) });
   if (!validation.ok) return { ok: false, errors: validation.errors };
-  return { ok: true, plan: await runUnderMocks(stack, raw, opts.beforeProgram) };
+  return { ok: true, plan: await runUnderMocks(stack, raw, { root, ...(opts.beforeProgram ? { beforeProgram: opts.beforeProgram } : {}) }) };
 }
 
-/** Runs runProgram() under mocks with `raw` as the stack configuration. */
-export async function runUnderMocks(stack: string, raw: Record<string, unknown>, beforeProgram?: () => void): Promise<Plan> {
+/** Runs the project's program under mocks with `raw` as the stack configuration. */
+export async function runUnderMocks(stack: string, raw: Record<string, unknown>, opts: { root?: string; beforeProgram?: () => void } = {}): Promise<Plan> {
+  const root = opts.root ?? process.cwd();
+  const { project, main } = programOf(root);
   const inputs = new Map<string, { type: string; name: string; inputs: Record<string, unknown> }>();
   const region = typeof raw['aws:region'] === 'string' ? raw['aws:region'] : undefined;
 
@@ -99,11 +105,9 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>,
     },
   };
 
-  await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
-  // The engine hands every value over as a string; structured values as JSON.
-  const config: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) config[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  pulumi.runtime.setAllConfig(config);
+  await pulumi.runtime.setMocks(mocks, project.name, stack, false);
+  const { config, secretKeys } = engineConfig(raw);
+  pulumi.runtime.setAllConfig(config, secretKeys);
 
   // Record each registration's parent: the mock API does not expose it.
   const monitor = pulumi.runtime.getMonitor() as unknown as {
@@ -124,8 +128,8 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>,
   let failure: unknown;
   const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
     try {
-      beforeProgram?.();
-      return runProgram();
+      opts.beforeProgram?.();
+      return await runModule(main);
     } catch (e) {
       failure = e;
       return {};
@@ -150,10 +154,63 @@ interface RegisterRequest {
   getDependenciesList(): string[];
 }
 
+/**
+ * The engine hands the program every value as a string, structured values as JSON. A `secure:` value
+ * cannot be decrypted offline: the program gets `[secret]` in its place, marked secret like the engine
+ * marks it, so whatever it flows into is masked too.
+ */
+export function engineConfig(raw: Record<string, unknown>): { config: Record<string, string>; secretKeys: string[] } {
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [k, v] of Object.entries(raw)) {
+    let hadSecure = false;
+    const plain = JSON.parse(JSON.stringify(v ?? null, (_key, x: unknown) => (isSecureConfig(x) ? ((hadSecure = true), SECRET_TEXT) : x))) as unknown;
+    if (hadSecure) secretKeys.push(k);
+    config[k] = typeof plain === 'string' ? plain : JSON.stringify(plain);
+  }
+  return { config, secretKeys };
+}
+
+/** The project name and program file Pulumi.yaml declares; a missing one is named in one line. */
+function programOf(root: string): { project: { name: string; main: string }; main: string } {
+  if (!existsSync(join(root, 'Pulumi.yaml'))) throw new UserError(`${join(root, 'Pulumi.yaml')}: no such file (the offline plan runs the program the project file names)`);
+  const project = projectOf(root);
+  const main = join(root, project.main);
+  if (!existsSync(main)) throw new UserError(`Pulumi.yaml: main: ${project.main}: no such file in ${root}`);
+  return { project, main };
+}
+
+/** Distinguishes each import of the program module, so its top level runs again for every plan. */
+let runs = 0;
+
+/**
+ * Runs the program as Pulumi's Node.js runtime does: a default-exported function is called and its
+ * result is the stack outputs; otherwise the module's named exports are. Imported afresh each time
+ * (a query string busts the module cache): resources its top level registers belong to every plan.
+ */
+async function runModule(file: string): Promise<Record<string, unknown>> {
+  const mod = (await import(`${pathToFileURL(file).href}?plan=${++runs}`)) as Record<string, unknown>;
+  if (typeof mod.default === 'function') {
+    const result = (await (mod.default as () => unknown)()) as unknown;
+    if (result !== undefined && (typeof result !== 'object' || result === null)) {
+      throw new UserError(`${file}: the default export must return the stack outputs (an object), not ${typeof result}`);
+    }
+    return (result ?? {}) as Record<string, unknown>;
+  }
+  return Object.fromEntries(Object.entries(mod).filter(([k]) => k !== 'default'));
+}
+
+/** Outputs resolved to plain values; a secret output stays marked as one. */
 async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(outputs)) {
-    out[k] = pulumi.Output.isInstance(v) ? await new Promise((resolve) => (v as pulumi.Output<unknown>).apply(resolve)) : v;
+  for (const [k, raw] of Object.entries(outputs)) {
+    const v = await raw;
+    if (!pulumi.Output.isInstance(v)) {
+      out[k] = v;
+      continue;
+    }
+    const value = await new Promise((resolve) => (v as pulumi.Output<unknown>).apply(resolve));
+    out[k] = (await pulumi.isSecret(v)) ? secretValue(value) : value;
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { listStacks } from '../../../stacks/load';
 import { pulumiEngineFor } from '../../release/context';
 import { detectDrift, renderDrift, type StackDrift } from '../../review/drift';
 import type { EnginePort } from '../../engine/port';
+import { maskSecrets } from '../../review/values';
 import { DriftDetected, UserError } from '../errors';
 import type { CommandContext } from '../output';
 
@@ -28,7 +29,8 @@ export async function driftCommand(opts: DriftCommandOptions): Promise<StackDrif
   if (stacks.length === 0) throw new UserError('drift: no stack files in stacks/');
   const engine = opts.engine ?? pulumiEngineFor(opts);
   const report = await detectDrift(engine, stacks, opts.signal ? { signal: opts.signal } : {});
-  opts.output.out(opts.json ? JSON.stringify(report, null, 2) : renderDrift(report).join('\n'));
+  // The engine's states carry secrets as envelopes or `[secret]`; none is printed, in JSON either.
+  opts.output.out(opts.json ? JSON.stringify(maskSecrets(report), null, 2) : renderDrift(report).join('\n'));
   const drifted = report.filter((s) => s.drifted.length > 0);
   if (drifted.length > 0) {
     const n = drifted.reduce((sum, s) => sum + s.drifted.length, 0);

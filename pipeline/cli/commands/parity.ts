@@ -4,7 +4,9 @@
 import type { Command } from 'commander';
 import { CheckFailed } from '../errors';
 import type { CommandContext } from '../output';
-import { parity, renderParity, type ParityOptions, type ParityReport } from '../../review/parity';
+import { parity, type ParityOptions, type ParityReport } from '../../review/parity';
+import { renderParity } from '../../review/parityRender';
+import { maskSecrets } from '../../review/values';
 
 export interface ParityCommandOptions extends CommandContext, Pick<ParityOptions, 'configs' | 'beforeProgram' | 'attribute'> {
   stackA: string;
@@ -16,7 +18,7 @@ export interface ParityCommandOptions extends CommandContext, Pick<ParityOptions
 export async function parityCommand(opts: ParityCommandOptions): Promise<ParityReport> {
   const { stackA, stackB, json, cwd, output, configs, beforeProgram, attribute } = opts;
   const report = await parity(stackA, stackB, { root: cwd, configs, beforeProgram, attribute });
-  output.out(json ? JSON.stringify(report, null, 2) : renderParity(report).join('\n'));
+  output.out(json ? JSON.stringify(maskSecrets(report), null, 2) : renderParity(report).join('\n'));
   if (!report.ok) {
     const n = report.undeclared.length;
     throw new CheckFailed(`parity: ${n} difference${n === 1 ? '' : 's'} between ${stackA} and ${stackB} come${n === 1 ? 's' : ''} from no declared knob`);

@@ -4,7 +4,8 @@
 // against a git ref — resources added, removed and changed — also offline, so it works on forks.
 import type { Command } from 'commander';
 import { isComputed, planStack, type Plan, type PlannedResource } from '../../review/plan';
-import { diffAgainstRef, renderRefDiff, type RefPlanDiff } from '../../review/planDiff';
+import { diffAgainstRef, renderRefDiff, type RefPlanDiff } from '../../review/refDiff';
+import { isSecret, maskSecrets, SECRET_TEXT } from '../../review/values';
 import { UsageError, UserError } from '../errors';
 import type { CommandContext } from '../output';
 
@@ -18,7 +19,8 @@ export interface PlanOptions extends CommandContext {
 export async function plan(opts: PlanOptions): Promise<Plan> {
   const result = await planStack(opts.stack, { root: opts.cwd });
   if (!result.ok) throw new UserError(result.errors);
-  if (opts.json) opts.output.out(JSON.stringify(result.plan, null, 2));
+  // Secrets (marked by the program or from `secure:` config) print as [secret], in JSON too.
+  if (opts.json) opts.output.out(JSON.stringify(maskSecrets(result.plan), null, 2));
   else opts.output.out(renderPlan(result.plan).join('\n'));
   return result.plan;
 }
@@ -37,7 +39,7 @@ export interface PlanDiffOptions extends CommandContext {
  */
 export async function planDiff(opts: PlanDiffOptions): Promise<RefPlanDiff> {
   const result = await diffAgainstRef({ cwd: opts.cwd, base: opts.base, ...(opts.stack ? { stacks: [opts.stack] } : {}) });
-  if (opts.json) opts.output.out(JSON.stringify(result, null, 2));
+  if (opts.json) opts.output.out(JSON.stringify(maskSecrets(result), null, 2));
   else opts.output.out(renderRefDiff(result).join('\n'));
   const broken = result.stacks.flatMap((s) => (s.errors ?? []).filter((e) => e.side === 'working tree').flatMap((e) => e.lines));
   if (broken.length > 0) throw new UserError(broken);
@@ -90,7 +92,7 @@ export function renderPlan(plan: Plan): string[] {
   if (outputs.length > 0) {
     lines.push('', 'Outputs:');
     const width = Math.max(...outputs.map(([k]) => k.length));
-    for (const [k, v] of outputs) lines.push(`${INDENT}${k.padEnd(width)}  ${typeof v === 'string' && v !== '' ? v : JSON.stringify(v)}`);
+    for (const [k, v] of outputs) lines.push(`${INDENT}${k.padEnd(width)}  ${isSecret(v) ? SECRET_TEXT : typeof v === 'string' && v !== '' ? v : JSON.stringify(maskSecrets(v))}`);
   }
   lines.push(
     '',
@@ -100,10 +102,10 @@ export function renderPlan(plan: Plan): string[] {
   return lines;
 }
 
-/** Up to MAX_INPUTS scalar inputs as `key=value`, placeholders marked as they are. */
+/** Up to MAX_INPUTS scalar inputs as `key=value`, placeholders marked as they are, secrets as [secret]. */
 export function keyInputs(inputs: Record<string, unknown>): string {
   return Object.entries(inputs)
-    .filter(([k, v]) => !NOISY_INPUTS.has(k) && !k.startsWith('__') && isScalar(v))
+    .filter(([k, v]) => !NOISY_INPUTS.has(k) && !k.startsWith('__') && (isScalar(v) || isSecret(v)))
     .slice(0, MAX_INPUTS)
     .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(' ');
@@ -114,6 +116,7 @@ function isScalar(v: unknown): boolean {
 }
 
 function formatValue(v: unknown): string {
+  if (isSecret(v)) return SECRET_TEXT;
   const text = typeof v === 'string' ? v : JSON.stringify(v) ?? '';
   if (text.length <= MAX_VALUE || isComputed(text)) return text;
   return `${text.slice(0, MAX_VALUE - 1)}…`;
