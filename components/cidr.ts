@@ -1,4 +1,5 @@
 // IPv4 CIDR arithmetic for the VPC subnet layout. Pure, so the layout is unit-tested without mocks.
+import { show } from '../stacks/show';
 
 export interface Cidr {
   /** Network address as an unsigned 32-bit integer. */
@@ -7,18 +8,23 @@ export interface Cidr {
 }
 
 const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+/** A number written with a leading zero (`010`): some tools read it as octal (8), others as 10. */
+const LEADING_ZERO = /(^|[./])0\d/;
 
 /** Parses `a.b.c.d/n`; returns an error string when it is not a valid, aligned IPv4 CIDR block. */
 export function parseCidr(text: string): Cidr | string {
   const m = CIDR_RE.exec(text);
-  if (!m) return `"${text}" is not an IPv4 CIDR block like 10.0.0.0/16`;
+  if (!m) return `${show(text)} is not an IPv4 CIDR block like 10.0.0.0/16`;
+  if (LEADING_ZERO.test(text)) {
+    return `${show(text)} has a number with a leading zero (read as octal by some tools); write ${m.slice(1, 5).map(Number).join('.')}/${Number(m[5])}`;
+  }
   const octets = m.slice(1, 5).map(Number);
   const prefix = Number(m[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return `"${text}" is not an IPv4 CIDR block like 10.0.0.0/16`;
+  if (octets.some((o) => o > 255) || prefix > 32) return `${show(text)} is not an IPv4 CIDR block like 10.0.0.0/16`;
   const base = octets.reduce((acc, o) => acc * 256 + o, 0);
   const size = 2 ** (32 - prefix);
   if (base % size !== 0) {
-    return `"${text}" has host bits set; the block starts at ${formatCidr({ base: base - (base % size), prefix })}`;
+    return `${show(text)} has host bits set; the block starts at ${formatCidr({ base: base - (base % size), prefix })}`;
   }
   return { base, prefix };
 }

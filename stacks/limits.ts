@@ -30,9 +30,26 @@ export const ELB_NAME_MAX = 32;
 export const APP_NAME_MAX = 12;
 export const STACK_NAME_MAX = 10;
 
+/** Largest stack file read, in bytes (1 MiB); the shipped ones are about 1 KiB. */
+export const STACK_FILE_MAX_BYTES = 2 ** 20;
+
 /** A VPC may be /16 to /28; we need room for a public and a private subnet per AZ of at least /28. */
 export const VPC_PREFIX_MIN = 16;
 export const SUBNET_PREFIX_MAX = 28;
+
+/**
+ * The configuration keys of the aws provider (`aws:<key>` in a stack file), as @pulumi/aws declares
+ * them in `config/vars.d.ts` (a test keeps this list in step). The provider ignores a key it does not
+ * know, so `aws:regoin` would silently deploy to the default region: the schema refuses it.
+ */
+export const AWS_PROVIDER_KEYS: readonly string[] = [
+  'accessKey', 'allowedAccountIds', 'assumeRoleWithWebIdentity', 'assumeRoles', 'customCaBundle', 'defaultTags',
+  'ec2MetadataServiceEndpoint', 'ec2MetadataServiceEndpointMode', 'endpoints', 'forbiddenAccountIds', 'httpProxy',
+  'httpsProxy', 'ignoreTags', 'insecure', 'maxRetries', 'noProxy', 'profile', 'region', 'retryMode',
+  's3UsEast1RegionalEndpoint', 's3UsePathStyle', 'secretKey', 'sharedConfigFiles', 'sharedCredentialsFiles',
+  'skipCredentialsValidation', 'skipMetadataApiCheck', 'skipRegionValidation', 'skipRequestingAccountId', 'stsRegion',
+  'tagPolicyCompliance', 'token', 'tokenBucketRateLimiterCapacity', 'useDualstackEndpoint', 'useFipsEndpoint', 'userAgents',
+];
 
 function range(from: number, to: number, step: number): number[] {
   const out: number[] = [];

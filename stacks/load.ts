@@ -1,10 +1,12 @@
 // Reading stack configuration: from a stack file on disk (CLI, tests) or from the Pulumi runtime
 // (the program). Both end in the same validateStackConfig.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { parse } from 'yaml';
-import { validateStackConfig, type Validation } from './validate';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { STACK_FILE_MAX_BYTES } from './limits';
+import { clip } from './show';
+import { stackNameProblem, validateStackConfig, type Validation } from './validate';
 
 export const STACKS_DIR = 'stacks';
 
@@ -22,22 +24,73 @@ export function listStacks(root = process.cwd()): string[] {
     .sort();
 }
 
-/** The `config:` mapping of a stack file, or an error line naming the file. */
+/**
+ * The `config:` mapping of a stack file, or an error line naming the file. The stack name is checked
+ * before it becomes part of a path, and the file's size before it is read.
+ */
 export function readStackConfig(stack: string, root = process.cwd()): Record<string, unknown> | string {
+  const nameProblem = stackNameProblem(stack);
+  if (nameProblem) return `stack name: ${nameProblem}`;
   const file = stackFile(stack, root);
   const label = relative(root, file);
   if (!existsSync(file)) return `${label}: no such stack file (stacks: ${listStacks(root).join(', ') || 'none'})`;
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    return `${label}: not valid YAML: ${(e as Error).message.split('\n')[0]}`;
+  const stat = statSync(file);
+  if (!stat.isFile()) return `${label}: not a file`;
+  if (stat.size > STACK_FILE_MAX_BYTES) {
+    return `${label}: ${mib(stat.size)} is over the ${mib(STACK_FILE_MAX_BYTES)} limit for a stack file`;
   }
+  const parsed = parseYaml(readFileSync(file, 'utf8'));
+  if (typeof parsed === 'string') return `${label}: ${parsed}`;
+  const doc = parsed.value;
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) return `${label}: must be a mapping with a config: key`;
   const config = (doc as Record<string, unknown>).config ?? {};
   if (typeof config !== 'object' || config === null || Array.isArray(config)) return `${label}: config: must be a mapping`;
   return config as Record<string, unknown>;
+}
+
+/**
+ * A YAML text as plain data, or why not. Duplicate keys are found here in one pass: the yaml
+ * library's own check compares every key with every other (17 s for a 50,000-key file).
+ */
+export function parseYaml(text: string): { value: unknown } | string {
+  const lines = new LineCounter();
+  try {
+    const doc = parseDocument(text, { uniqueKeys: false, lineCounter: lines });
+    const error = doc.errors[0];
+    if (error) return `not valid YAML: ${clip(error.message.split('\n')[0] ?? '', 200)}`;
+    const duplicate = firstDuplicateKey(doc.contents);
+    if (duplicate) return `line ${lines.linePos(duplicate.offset).line}: duplicate key ${duplicate.key} (each key may appear once in a mapping)`;
+    return { value: doc.toJS() };
+  } catch (e) {
+    return `not valid YAML: ${clip((e as Error).message.split('\n')[0] ?? '', 200)}`;
+  }
+}
+
+function firstDuplicateKey(root: YamlNode | null): { key: string; offset: number } | undefined {
+  const todo: unknown[] = [root];
+  while (todo.length > 0) {
+    const node = todo.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : undefined;
+        if (key !== undefined) {
+          if (seen.has(key)) return { key: JSON.stringify(clip(String(key))), offset: (pair.key as YamlNode).range?.[0] ?? 0 };
+          seen.add(key);
+        }
+        todo.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      todo.push(...node.items);
+    }
+  }
+  return undefined;
+}
+
+function mib(bytes: number): string {
+  const m = bytes / 2 ** 20;
+  return `${Number.isInteger(m) ? m : m.toFixed(1)} MiB`;
 }
 
 /** Reads and validates a stack file. */

@@ -10,6 +10,9 @@ import {
   SUBNET_PREFIX_MAX,
   VPC_PREFIX_MIN,
 } from './limits';
+import { kindOf, show } from './show';
+
+export { show };
 
 export const SLOTS = ['blue', 'green'] as const;
 export type Slot = (typeof SLOTS)[number];
@@ -23,24 +26,25 @@ const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 export const IMAGE_REF_RE =
   /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
 
+/** `"8080" is a string, expected a whole number from 1 to 65535`: what was given, and what is allowed. */
+export function wrongType(input: unknown, expected: string): string {
+  return input === null ? `empty, expected ${expected}` : `${show(input)} is ${kindOf(input)}, expected ${expected}`;
+}
+
 const int = (min: number, max: number) =>
   z
-    .number({ error: (i) => `${show(i.input)} is not a number` })
-    .int({ error: (i) => `${show(i.input)} is not a whole number` })
+    .number({ error: (i) => wrongType(i.input, `a whole number from ${min} to ${max}`) })
+    .int({ error: (i) => `${show(i.input)} is not a whole number (${min} to ${max})` })
     .min(min, { error: (i) => `${show(i.input)} is below the minimum ${min}` })
     .max(max, { error: (i) => `${show(i.input)} is above the maximum ${max}` });
 
-const str = (what: string) => z.string({ error: (i) => `${show(i.input)} is not ${what}` });
+const str = (what: string) => z.string({ error: (i) => wrongType(i.input, `${what} (a string)`) });
+const notEmpty = { error: () => 'must not be empty' };
 
 function oneOf<T extends string | number>(values: readonly T[], what: string) {
   return z.custom<T>((v) => (values as readonly unknown[]).includes(v), {
     error: (i) => `${show(i.input)} is not ${what} (${values.join(', ')})`,
   });
-}
-
-export function show(v: unknown): string {
-  if (v === undefined) return 'missing';
-  return typeof v === 'string' ? `"${v}"` : JSON.stringify(v);
 }
 
 const path = str('a path').regex(/^\/[\x21-\x7e]*$/, { error: (i) => `${show(i.input)} is not a path starting with /` });
@@ -54,10 +58,10 @@ const cidr = str('a CIDR block').check(
 
 const smokeCheck = z
   .strictObject({
-    name: str('a name').min(1).optional().describe('Label shown in reports; defaults to the path.'),
+    name: str('a name').min(1, notEmpty).optional().describe('Label shown in reports; defaults to the path.'),
     path: path.describe('Request path, e.g. `/healthz`.'),
     status: int(100, 599).default(200).describe('Expected HTTP status.'),
-    bodyIncludes: str('a string').min(1).optional().describe('Substring the response body must contain.'),
+    bodyIncludes: str('a substring').min(1, notEmpty).optional().describe('Substring the response body must contain.'),
     latencyMs: int(1, 60000).default(1000).describe('Latency budget for one request, in ms.'),
   })
   .describe('One smoke check');
@@ -75,8 +79,9 @@ const app = z
     healthPath: path.default('/healthz').describe('Health-check path used by the load balancer and Docker.'),
     versionPath: path.default('/version').describe('Path that reports the running version (used by smoke checks).'),
     smoke: z
-      .array(smokeCheck, { error: () => 'must be a list of smoke checks' })
+      .array(smokeCheck, { error: (i) => wrongType(i.input, 'a list of smoke checks') })
       .min(1, { error: () => 'needs at least one smoke check' })
+      .check(z.superRefine(uniqueCheckNames))
       .describe('Checks run against a slot before and after it takes traffic.'),
   })
   .describe('The application');
@@ -116,7 +121,7 @@ const promotion = z
     approval: oneOf(['auto', 'manual'] as const, 'an approval policy').describe(
       '`auto`: switch when checks pass (continuous deployment); `manual`: wait for an approver (continuous delivery).',
     ),
-    approvers: z.array(str('a name').min(1)).default([]).describe('People allowed to approve; required when `manual`.'),
+    approvers: z.array(str('a name').min(1, notEmpty), { error: (i) => wrongType(i.input, 'a list of names') }).default([]).describe('People allowed to approve; required when `manual`.'),
     bakeSeconds: int(0, 3600)
       .default(60)
       .describe('How long the new live slot is watched (smoke checks, alarms) after a switch; a failure in that time rolls back.'),
@@ -132,7 +137,9 @@ const promotion = z
 
 const tagKey = /^[\w .:/=+@-]{1,128}$/;
 const tags = z
-  .record(z.string(), str('a tag value').max(256))
+  .record(z.string(), str('a tag value').max(256, { error: (i) => `${show(i.input)} is longer than 256 characters` }), {
+    error: (i) => wrongType(i.input, 'a mapping of tag names to values'),
+  })
   .default({})
   .check(
     z.superRefine((t, ctx) => {
@@ -174,7 +181,7 @@ const network = z
     azCount: int(2, 6).describe('Availability zones (the ALB needs at least 2).'),
     natGateways: int(1, 6).describe('NAT gateways for the private subnets (1 to azCount; one per AZ survives an AZ loss).'),
     testListenerCidrs: z
-      .array(cidr)
+      .array(cidr, { error: (i) => wrongType(i.input, 'a list of CIDR blocks') })
       .min(1, { error: () => 'needs at least one CIDR block (who may reach the idle slot)' })
       .describe('Who may reach the test listener (the idle slot).'),
     testListenerPort: int(1, 65535).default(8443).describe('ALB port of the test listener.'),
@@ -235,7 +242,7 @@ const ports = z
 
 const router = z
   .strictObject({
-    image: str('an image reference').min(1).default('nginx:1.27-alpine').describe('nginx image for the router (mirror it for air-gapped machines).'),
+    image: str('an image reference').min(1, notEmpty).default('nginx:1.27-alpine').describe('nginx image for the router (mirror it for air-gapped machines).'),
   })
   .default({ image: 'nginx:1.27-alpine' })
   .describe('The nginx router (Docker)');
@@ -276,6 +283,24 @@ export type SmokeCheck = AwsConfig['app']['smoke'][number];
 
 export function schemaFor(target: Target) {
   return target === 'aws' ? awsConfigSchema : dockerConfigSchema;
+}
+
+/** Reports name smoke checks, and `--json` keys them by name: two checks of one name are refused. */
+function uniqueCheckNames(checks: readonly { name?: string | undefined; path: string }[], ctx: z.core.$RefinementCtx<unknown>): void {
+  const first = new Map<string, number>();
+  checks.forEach((c, i) => {
+    const name = c.name ?? c.path;
+    const earlier = first.get(name);
+    if (earlier === undefined) first.set(name, i);
+    else {
+      ctx.addIssue({
+        code: 'custom',
+        path: [i],
+        message: `named ${show(name)} like slipway:app.smoke[${earlier}]; smoke check names must be unique (a check without a name is named by its path)`,
+        input: c,
+      });
+    }
+  });
 }
 
 function describeMemory(values: readonly number[]): string {

@@ -2,8 +2,9 @@
 // problem, each naming the stack file and the key path. Pure: callers supply the raw values.
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { STACK_NAME_MAX } from './limits';
-import { schemaFor, show, targetSchema, TARGETS, type SlipwayConfig } from './schema';
+import { AWS_PROVIDER_KEYS, STACK_NAME_MAX } from './limits';
+import { schemaFor, targetSchema, TARGETS, wrongType, type SlipwayConfig } from './schema';
+import { clip, show } from './show';
 
 export const NAMESPACE = 'slipway';
 
@@ -19,8 +20,9 @@ export interface ValidateOptions {
 }
 
 /**
- * Validates the configuration of one stack. `raw` maps config keys to values; keys of other
- * namespaces (`aws:region`, `pulumi:*`) are ignored, keys of ours are stripped of `slipway:`.
+ * Validates the configuration of one stack. `raw` maps config keys to values; keys of ours are
+ * stripped of `slipway:`, keys of the `aws:` provider must be ones it knows (a typo such as
+ * `aws:regoin` would be ignored by the provider), other namespaces (`pulumi:*`) are left alone.
  */
 export function validateStackConfig(raw: Record<string, unknown>, opts: ValidateOptions): Validation {
   const errors: string[] = [];
@@ -31,8 +33,15 @@ export function validateStackConfig(raw: Record<string, unknown>, opts: Validate
 
   const ours: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
-    const [ns, ...rest] = key.split(':');
-    if (ns === NAMESPACE && rest.length > 0) ours[rest.join(':')] = value;
+    const colon = key.indexOf(':');
+    const ns = colon < 0 ? key : key.slice(0, colon);
+    const name = key.slice(colon + 1);
+    if (colon < 0 || name === '') continue;
+    if (ns === NAMESPACE) ours[name] = value;
+    else if (ns === 'aws' && !AWS_KEY_SET.has(name)) {
+      const hint = suggest(name, AWS_PROVIDER_KEYS, 'aws:') ?? 'e.g. aws:region, aws:profile, aws:allowedAccountIds; the aws provider lists them all';
+      errors.push(line(clip(key), `unknown AWS provider key (${hint})`));
+    }
   }
 
   const target = targetSchema.safeParse(ours.target);
@@ -41,7 +50,8 @@ export function validateStackConfig(raw: Record<string, unknown>, opts: Validate
     return { ok: false, errors };
   }
   const schema = schemaFor(target.data);
-  const parsed = schema.safeParse(ours);
+  // reportInput: zod leaves the input out of its issues otherwise, and a wrong type would read as missing.
+  const parsed = schema.safeParse(ours, { reportInput: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       for (const { path, message } of explain(issue, schema, target.data)) {
@@ -73,20 +83,63 @@ function explain(issue: z.core.$ZodIssue, schema: z.ZodType, target: string): { 
   if (issue.code === 'unrecognized_keys') {
     const allowed = Object.keys(shapeAt(schema, issue.path) ?? {});
     return issue.keys.map((k) => ({
-      path: [...issue.path, k],
+      path: [...issue.path, clip(k)],
       message:
         issue.path.length === 0 && OTHER_TARGET_KEYS[target]?.includes(k)
           ? `not allowed when target is ${target} (allowed: ${allowed.join(', ')})`
-          : `unknown key (allowed: ${allowed.join(', ')})`,
+          : `unknown key (${[suggest(k, allowed), `allowed: ${allowed.join(', ')}`].filter(Boolean).join(' ')})`,
     }));
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return [{ path: issue.path, message: 'missing (required)' }];
-  }
-  if (issue.code === 'invalid_type' && issue.expected === 'object') {
-    return [{ path: issue.path, message: `${show(issue.input)} is not a mapping` }];
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return [{ path: issue.path, message: 'missing (required)' }];
+    if (issue.expected === 'object') {
+      const keys = Object.keys(shapeAt(schema, issue.path) ?? {});
+      return [{ path: issue.path, message: wrongType(issue.input, keys.length ? `a mapping (keys: ${keys.join(', ')})` : 'a mapping') }];
+    }
   }
   return [{ path: issue.path, message: issue.message }];
+}
+
+const AWS_KEY_SET: ReadonlySet<string> = new Set(AWS_PROVIDER_KEYS);
+
+/** `did you mean aws:region?` when one known key is close to `key`. */
+export function suggest(key: string, known: readonly string[], prefix = ''): string | undefined {
+  const best = closest(key, known);
+  return best === undefined ? undefined : `did you mean ${prefix}${best}?`;
+}
+
+/** The known word nearest to `word` by edit distance (case-insensitive), if near enough to be a typo. */
+export function closest(word: string, known: readonly string[]): string | undefined {
+  if (word.length > 64) return undefined; // not a typo of a short key; and keeps the work bounded
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const near = Math.max(1, Math.floor(k.length / 3)); // a typo: about one edit in three characters
+    if (Math.abs(k.length - w.length) > near) continue;
+    const d = editDistance(w, k.toLowerCase());
+    if (d <= near && d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance with adjacent transpositions counted as one edit (`regoin` → `region`: 1). */
+export function editDistance(a: string, b: string): number {
+  // Three rolling rows: the one before the previous is needed for transpositions.
+  let before = new Array<number>(b.length + 1).fill(0);
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let row = new Array<number>(b.length + 1).fill(0);
+  for (let i = 1; i <= a.length; i++) {
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2]! + 1);
+      row[j] = d;
+    }
+    [before, prev, row] = [prev, row, before];
+  }
+  return prev[b.length]!;
 }
 
 // Keys that belong to the other target, so the message can say why they are refused.

@@ -21,6 +21,12 @@ describe('parseCidr', () => {
     }
   });
 
+  it('refuses numbers with leading zeros (octal to some tools), naming the plain form', () => {
+    expect(parseCidr('010.010.0.0/16')).toBe('"010.010.0.0/16" has a number with a leading zero (read as octal by some tools); write 10.10.0.0/16');
+    expect(parseCidr('10.0.0.0/08')).toBe('"10.0.0.0/08" has a number with a leading zero (read as octal by some tools); write 10.0.0.0/8');
+    expect(parseCidr('0.0.0.0/0')).toEqual({ base: 0, prefix: 0 });
+  });
+
   it('names the aligned block when host bits are set', () => {
     expect(parseCidr('10.30.1.0/16')).toBe('"10.30.1.0/16" has host bits set; the block starts at 10.30.0.0/16');
   });
