@@ -51,6 +51,8 @@ function timedEngine(engine: EnginePort, clock: Clock): EnginePort {
     exportState: () => t(() => h.exportState()),
     importState: (s) => t(() => h.importState(s)),
     cancel: () => t(() => h.cancel()),
+    getTag: (n) => t(() => h.getTag(n)),
+    setTag: (n, v) => t(() => h.setTag(n, v)),
   });
   return { selectStack: (name) => t(() => engine.selectStack(name)).then(wrap) };
 }

@@ -205,6 +205,8 @@ function wrapStack(stack: auto.Stack): StackHandle {
       await guard(name, () => stack.importStack(state as auto.Deployment));
     },
     cancel: () => guard(name, () => stack.cancel()),
+    getTag: async (tag) => (await guard(name, () => stack.listTags()))[tag],
+    setTag: (tag, value) => guard(name, () => stack.setTag(tag, value)),
   };
 }
 

@@ -55,6 +55,9 @@ export interface StackHandle {
   importState(state: unknown): Promise<void>;
   /** Asks the engine to stop the running operation of this stack. */
   cancel(): Promise<void>;
+  /** A stack tag's value in the backend (undefined when unset); the ledger anchors its head in one. */
+  getTag(name: string): Promise<string | undefined>;
+  setTag(name: string, value: string): Promise<void>;
 }
 
 export interface EnginePort {

@@ -36,6 +36,8 @@ export interface StackDouble {
   refreshSteps?: PreviewStep[];
   /** Options of every refresh() call, in order. */
   refreshes?: { previewOnly?: boolean }[];
+  /** Stack tags (the ledger's anchor is one). */
+  tags?: Record<string, string>;
 }
 
 export class EngineDouble implements EnginePort {
@@ -104,6 +106,10 @@ export class EngineDouble implements EnginePort {
         s.state = structuredClone(state);
       },
       cancel: async () => {},
+      getTag: async (tag) => s.tags?.[tag],
+      setTag: async (tag, value) => {
+        (s.tags ??= {})[tag] = value;
+      },
     };
   }
 }
