@@ -6,7 +6,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { loadStackFile, readStackConfig } from '../../stacks/load';
 import type { DeployContext, Timing } from './deploy';
 import type { EnginePort } from '../engine/port';
-import { defaultLedgerDir, Ledger } from '../ledger/ledger';
+import { stackTagAnchor } from '../ledger/anchor';
+import { defaultLedgerDir, Ledger } from '../ledger/store';
 import { fileLock } from './lock';
 import { processSink, type CommandContext } from '../cli/output';
 import { humanProgress, jsonProgress } from './progress';
@@ -46,9 +47,11 @@ export function pulumiEngineFor(ctx: CommandContext): EnginePort {
 export function deployContext(ctx: CommandContext, flags: PipelineFlags, overrides: PipelineOverrides = {}): DeployContext {
   const stderr = { write: (s: string) => ctx.output.err(s.replace(/\n$/, '')), isTTY: false };
   const ledgerDir = defaultLedgerDir(ctx.cwd, ctx.env);
+  const engine = overrides.engine ?? pulumiEngineFor(ctx);
   return {
-    engine: overrides.engine ?? pulumiEngineFor(ctx),
-    ledger: new Ledger(ledgerDir),
+    engine,
+    // The ledger's head is anchored in the stack's backend (a stack tag): see pipeline/ledger/anchor.ts.
+    ledger: new Ledger(ledgerDir, { anchor: stackTagAnchor(engine), warn: (line) => ctx.output.err(line) }),
     lock: fileLock(join(ledgerDir, '..', 'locks')),
     smoke: runSmokeChecks,
     signals: overrides.signals ?? ((config, stack) => (config.target === 'aws' ? cloudWatchSignals(regionOf(ctx) ?? stackRegion(stack, ctx.cwd)) : noSignals)),
