@@ -4,8 +4,10 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { listStacks, stackFile } from '../../../stacks/load';
 import { UserError } from '../errors';
-import { currentLive, defaultLedgerDir, deployments, Ledger, pendingApprovals, type DeploymentSummary, type LiveRelease, type PendingApproval } from '../../ledger/ledger';
-import { displayPath } from './ledger';
+import { currentLive, deployments, pendingApprovals, type DeploymentSummary, type LiveRelease, type PendingApproval } from '../../ledger/derive';
+import { printable, printableJson } from '../../ledger/events';
+import { checkLedgerDir, defaultLedgerDir, Ledger } from '../../ledger/store';
+import { displayPath, ledgerDirSource } from './ledger';
 import type { CommandContext } from '../output';
 
 export interface HistoryOptions extends CommandContext {
@@ -31,11 +33,14 @@ export async function history(opts: HistoryOptions): Promise<HistoryResult> {
   if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit >= 1)) {
     throw new UserError(`--limit: ${opts.limit} is not a whole number of 1 or more`);
   }
-  const ledger = new Ledger(opts.ledgerDir ?? defaultLedgerDir(opts.cwd, opts.env));
+  const dir = opts.ledgerDir ?? defaultLedgerDir(opts.cwd, opts.env);
+  await checkLedgerDir(dir, displayPath(opts.cwd, dir), ledgerDirSource(opts));
+  const ledger = new Ledger(dir);
   const file = ledger.file(opts.stack);
   if (!existsSync(file) && !existsSync(stackFile(opts.stack, opts.cwd))) {
     throw new UserError(`--stack: "${opts.stack}" has no stack file and no ledger (stacks: ${listStacks(opts.cwd).join(', ') || 'none'})`);
   }
+  // A malformed entry (well chained, wrong-typed data) stops here with one line naming it.
   const entries = await ledger.read(opts.stack);
   const all = deployments(entries).reverse();
   const result: HistoryResult = {
@@ -46,7 +51,7 @@ export async function history(opts: HistoryOptions): Promise<HistoryResult> {
   };
 
   if (opts.json) {
-    opts.output.out(JSON.stringify({ ...result, live: result.live ?? null }, null, 2));
+    opts.output.out(printableJson({ ...result, live: result.live ?? null }, 2));
   } else if (all.length === 0) {
     opts.output.out(`no deployments recorded for stack ${opts.stack} (${displayPath(opts.cwd, file)})`);
   } else {
@@ -75,8 +80,12 @@ function parseLimit(value: string): number {
 
 const COLUMNS = ['ID', 'WHEN (UTC)', 'VERSION', 'DIGEST', 'STATUS', 'ACTOR', 'APPROVED BY'] as const;
 
-/** The human form: what is live, then one row per deployment. */
+/** The human form: what is live, then one row per deployment. Text from the ledger is `printable`. */
 export function renderHistory(result: HistoryResult, total: number): string[] {
+  return renderRaw(result, total).map(printable);
+}
+
+function renderRaw(result: HistoryResult, total: number): string[] {
   const lines: string[] = [];
   const live = result.live;
   if (live) {
@@ -91,15 +100,18 @@ export function renderHistory(result: HistoryResult, total: number): string[] {
   }
   const shown = result.deployments.length;
   lines.push(shown < total ? `newest ${shown} of ${total} deployments:` : `${total} deployment${total === 1 ? '' : 's'}, newest first:`, '');
-  const rows = result.deployments.map((d) => [
-    d.id,
-    when(d.startedAt),
-    d.version || '?',
-    shortDigest(d.digest),
-    statusText(d),
-    d.actor || '?',
-    d.approvals.map((a) => a.by).join(', ') || '-',
-  ]);
+  // Cells escaped before the widths are measured, so the columns line up as shown.
+  const rows = result.deployments.map((d) =>
+    [
+      d.id,
+      when(d.startedAt),
+      d.version || '?',
+      shortDigest(d.digest),
+      statusText(d),
+      d.actor || '?',
+      d.approvals.map((a) => a.by).join(', ') || '-',
+    ].map(printable),
+  );
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
   const format = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   lines.push(format(COLUMNS), ...rows.map(format));

@@ -6,7 +6,10 @@ import { listStacks, loadStackFile } from '../../../stacks/load';
 import type { Slot } from '../../../stacks/schema';
 import { SLOTS } from '../../../stacks/schema';
 import { UserError } from '../errors';
-import { currentLive, defaultLedgerDir, deployments, Ledger, pendingApprovals, type DeploymentSummary } from '../../ledger/ledger';
+import { currentLive, deployments, pendingApprovals, type DeploymentSummary } from '../../ledger/derive';
+import { printable, printableJson } from '../../ledger/events';
+import { checkLedgerDir, defaultLedgerDir, Ledger } from '../../ledger/store';
+import { displayPath, ledgerDirSource } from './ledger';
 import type { EnginePort } from '../../engine/port';
 import type { CommandContext } from '../output';
 import { createPulumiEngine, findPulumiCli } from '../../engine/automation';
@@ -37,7 +40,9 @@ export async function statusCommand(opts: StatusOptions): Promise<StackStatus[]>
     throw new UserError(`--stack: "${opts.stack}" has no stack file (stacks: ${listStacks(opts.cwd).join(', ') || 'none'})`);
   }
   const engine = opts.engine === undefined ? await installedEngine(opts) : opts.engine;
-  const ledger = new Ledger(defaultLedgerDir(opts.cwd, opts.env));
+  const ledgerDir = defaultLedgerDir(opts.cwd, opts.env);
+  await checkLedgerDir(ledgerDir, displayPath(opts.cwd, ledgerDir), ledgerDirSource(opts));
+  const ledger = new Ledger(ledgerDir);
   const result: StackStatus[] = [];
   for (const stack of stacks) {
     const loaded = loadStackFile(stack, opts.cwd);
@@ -64,7 +69,7 @@ export async function statusCommand(opts: StatusOptions): Promise<StackStatus[]>
       pendingApprovals: pendingApprovals(entries).map((p) => ({ id: p.deployment.id, version: p.deployment.version, since: p.since, approvers: p.approvers })),
     });
   }
-  if (opts.json) opts.output.out(JSON.stringify(opts.stack ? result[0] : result, null, 2));
+  if (opts.json) opts.output.out(printableJson(opts.stack ? result[0] : result, 2));
   else opts.output.out(result.map(renderStatus).join('\n\n'));
   return result;
 }
@@ -82,7 +87,8 @@ export function renderStatus(s: StackStatus): string {
     lines.push(`  last deployment: ${d.id} ${d.version} ${d.status} by ${d.actor} at ${d.startedAt}`);
   }
   for (const p of s.pendingApprovals) lines.push(`  awaiting approval: ${p.id} ${p.version} (approvers: ${p.approvers.join(', ')})`);
-  return lines.join('\n');
+  // Versions, actors and reasons come from the ledger and stack files: no escape codes reach the terminal.
+  return lines.map(printable).join('\n');
 }
 
 async function installedEngine(opts: StatusOptions): Promise<EnginePort | null> {
