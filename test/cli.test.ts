@@ -11,8 +11,9 @@ import { validate } from '../pipeline/cli/commands/validate';
 import { referenceMarkdown } from '../pipeline/cli/configReference';
 import { AwaitingApproval, CheckFailed, EXIT, InternalError, LockHeld, UsageError, UserError } from '../pipeline/cli/errors';
 import { commandContext, memorySink } from '../pipeline/cli/output';
-import { runUnderMocks, type Plan } from '../pipeline/review/plan';
+import { planStack, runUnderMocks, type Plan } from '../pipeline/review/plan';
 import { rawStack, ROOT } from './mocks';
+import { indexWithExtra, projectCopy } from './support/projectCopy';
 
 const dirs: string[] = [];
 
@@ -138,6 +139,78 @@ describe('slipway plan', () => {
     ]));
     expect(lines.indexOf('  slipway:aws:Environment  shop')).toBe(lines.indexOf('pulumi:pulumi:Stack  slipway-demo') + 1);
     expect(lines.join('\n')).toContain('<computed:RESOURCE.PROPERTY> are assigned by the cloud');
+  });
+
+  it('runs the program Pulumi.yaml names: a resource added only in index.ts is planned, under the project name Pulumi.yaml gives', async () => {
+    const { dir, remove } = projectCopy({ 'index.ts': indexWithExtra() });
+    try {
+      writeFileSync(join(dir, 'Pulumi.yaml'), readFileSync(join(dir, 'Pulumi.yaml'), 'utf8').replace('name: slipway', 'name: demo'));
+      const { code, stdout, stderr } = await runIn(dir, ['plan', '--stack', 'local']);
+      expect([code, stderr]).toEqual([EXIT.ok, '']);
+      expect(stdout.split('\n')).toContain('  test:index:Extra  extra  size=3 token=[secret]');
+      expect(stdout).toMatch(/^ {2}extraToken +\[secret\]$/m);
+      expect(stdout).not.toMatch(/hunter2|s3cr3t/);
+      const doc = JSON.parse((await runIn(dir, ['plan', '--stack', 'local', '--json'])).stdout) as Plan;
+      const extra = doc.resources.find((r) => r.name === 'extra');
+      expect(extra).toEqual({ urn: 'urn:pulumi:local::demo::pulumi:pulumi:Stack$test:index:Extra::extra', type: 'test:index:Extra', name: 'extra', parent: 'urn:pulumi:local::demo::pulumi:pulumi:Stack::demo-local', inputs: { size: 3, token: '[secret]' } });
+      expect(doc.outputs.extraToken).toBe('[secret]');
+      expect(JSON.stringify(doc)).not.toMatch(/hunter2|s3cr3t/);
+    } finally {
+      remove();
+    }
+  });
+
+  it('re-runs the program module for every plan: top-level resources and named exports (no default export) count each time', async () => {
+    const main = [
+      `import * as pulumi from '@pulumi/pulumi';`,
+      `new pulumi.CustomResource('test:index:Extra', 'top', { n: 1 });`,
+      `export const where = pulumi.getStack();`,
+      `export const secretThing = pulumi.secret('p4ss');`,
+      '',
+    ].join('\n');
+    const { dir, remove } = projectCopy({ 'alt.ts': main });
+    try {
+      writeFileSync(join(dir, 'Pulumi.yaml'), readFileSync(join(dir, 'Pulumi.yaml'), 'utf8').replace('main: index.ts', 'main: alt.ts'));
+      for (const stack of ['local', 'dev']) {
+        const r = await planStack(stack, { root: dir });
+        if (!r.ok) throw new Error(r.errors.join('\n'));
+        expect(r.plan.resources.map((x) => x.name)).toEqual([`slipway-${stack}`, 'top']);
+        expect(Object.keys(r.plan.outputs)).toEqual(['where', 'secretThing']);
+        expect(r.plan.outputs.where).toBe(stack);
+        expect(renderPlan(r.plan).filter((l) => l.includes('secretThing'))).toEqual(['  secretThing  [secret]']);
+      }
+    } finally {
+      remove();
+    }
+  });
+
+  it('gives the program a secure: config value as [secret], marked secret, never the ciphertext', async () => {
+    const main = [
+      `import * as pulumi from '@pulumi/pulumi';`,
+      `export default () => {`,
+      `  const c = new pulumi.Config('shop');`,
+      `  new pulumi.CustomResource('test:index:Db', 'db', { plain: c.require('dbPassword'), marked: c.requireSecret('dbPassword') });`,
+      `  return { password: c.requireSecret('dbPassword') };`,
+      `};`,
+      '',
+    ].join('\n');
+    const { dir, remove } = projectCopy({ 'index.ts': main });
+    try {
+      edit(dir, 'local', (t) => t.replace('config:\n', 'config:\n  shop:dbPassword:\n    secure: v1:AAAABBBBcipher\n'));
+      const text = await runIn(dir, ['plan', '--stack', 'local']);
+      expect(text.stdout.split('\n')).toEqual(expect.arrayContaining(['  test:index:Db  db  marked=[secret] plain=[secret]', '  password  [secret]']));
+      const json = await runIn(dir, ['plan', '--stack', 'local', '--json']);
+      expect((JSON.parse(json.stdout) as Plan).resources.find((r) => r.name === 'db')?.inputs).toEqual({ marked: '[secret]', plain: '[secret]' });
+      expect(text.stdout + json.stdout).not.toContain('cipher');
+    } finally {
+      remove();
+    }
+  });
+
+  it('names a missing program file in one line', async () => {
+    const dir = project();
+    rmSync(join(dir, 'index.ts'));
+    expect(await runIn(dir, ['plan', '--stack', 'local'])).toEqual({ code: EXIT.failure, stdout: '', stderr: `Pulumi.yaml: main: index.ts: no such file in ${dir}\n` });
   });
 
   it('plans nothing for an invalid stack: the validation line, exit 1, empty stdout', async () => {

@@ -126,16 +126,19 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>,
   // A program error is caught inside the stack callback and rethrown after disconnecting: thrown
   // through runInPulumiStack, the SDK leaves copies of it behind as unhandled rejections.
   let failure: unknown;
-  const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+  // Kept as the program returned them: runInPulumiStack hands back plain values, secret flags lost.
+  let programOutputs: Record<string, unknown> = {};
+  await pulumi.runtime.runInPulumiStack(async () => {
     try {
       opts.beforeProgram?.();
-      return await runModule(main);
+      programOutputs = await runModule(main);
+      return programOutputs;
     } catch (e) {
       failure = e;
       return {};
     }
   });
-  const outputs = failure ? {} : await resolveOutputs(stackOutputs ?? {});
+  const outputs = failure ? {} : await resolveOutputs(programOutputs);
   await pulumi.runtime.disconnect();
   if (failure) throw failure;
 

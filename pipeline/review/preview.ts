@@ -17,7 +17,7 @@ export type {
 export { fromEngine, parsePreviewDocument } from './preview/read';
 export { stripColor } from './preview/diagnostics';
 export { riskOf } from './preview/risk';
-export { summarise } from './preview/summary';
+export { summarise, unknownStepMessage, unknownSteps } from './preview/summary';
 export { DEFAULT_MAX_CHARS, PREVIEW_MARKER, renderMarkdown, type RenderOptions } from './preview/markdown';
 export { MAX_ATTENTION_ROWS, MAX_GROUP_ROWS, MAX_PROPERTIES } from './preview/stackSection';
 export { code, escapeHtml, fenced } from './preview/markdownSyntax';

@@ -2,8 +2,8 @@
 // summary for a pull request. `--from FILE` renders a saved `pulumi preview --json` document or engine
 // event log instead of running anything (for CI systems that already run Pulumi).
 import type { Command } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { listStacks, loadStackFile } from '../../../stacks/load';
 import { pulumiEngineFor } from '../../release/context';
 import type { EngineEvent, EnginePort } from '../../engine/port';
@@ -15,6 +15,8 @@ import {
   renderMarkdown,
   renderText,
   summarise,
+  unknownStepMessage,
+  unknownSteps,
   type PreviewSummary,
   type StackPreview,
 } from '../../review/preview';
@@ -38,6 +40,8 @@ export interface PreviewOptions extends CommandContext {
  * the summary with its error, the others still run; the command then fails (exit 1) after writing.
  */
 export async function previewCommand(opts: PreviewOptions): Promise<PreviewSummary> {
+  // Before anything runs: a comment that cannot be written is known now, not after the previews.
+  if (opts.markdown !== undefined) checkWritable(opts.cwd, opts.markdown);
   const summary: PreviewSummary = { stacks: opts.from?.length ? fromFiles(opts) : await runPreviews(opts) };
   if (opts.markdown !== undefined) {
     const file = resolve(opts.cwd, opts.markdown);
@@ -90,7 +94,7 @@ async function runPreviews(opts: PreviewOptions): Promise<StackPreview[]> {
         },
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
-      results.push(summarise(stack, fromEngine(result, events)));
+      results.push(summariseReporting(stack, fromEngine(result, events), opts));
     } catch (e) {
       results.push(summarise(stack, fromEngine({ changes: {}, steps: [] }, events), messageOf(e)));
     }
@@ -104,12 +108,70 @@ function fromFiles(opts: PreviewOptions): StackPreview[] {
     throw new UserError('--stack: with --from, name at most one stack and only with a single --from file (otherwise names come from the files)');
   }
   return files.map((f) => {
-    const path = resolve(opts.cwd, f);
-    if (f !== '-' && !existsSync(path)) throw new UserError(`--from: ${f}: no such file`);
-    const parsed = parsePreviewDocument(readFileSync(f === '-' ? 0 : path, 'utf8'), f === '-' ? 'stdin' : f);
+    const parsed = parsePreviewDocument(readInput(opts.cwd, f), f === '-' ? 'stdin' : f);
     const stack = opts.stacks?.[0] ?? parsed.stack ?? basename(f).replace(/\.(jsonl?|ndjson|log)$/, '');
-    return summarise(stack, parsed);
+    return summariseReporting(stack, parsed, opts);
   });
+}
+
+/** Summarises, and says on stderr which steps it left out for an operation it does not know. */
+function summariseReporting(stack: string, parsed: Parameters<typeof summarise>[1], opts: PreviewOptions): StackPreview {
+  for (const s of unknownSteps(parsed)) opts.output.err(`${stack}: ${unknownStepMessage(s)}`);
+  return summarise(stack, parsed);
+}
+
+/**
+ * Largest `--from` input read (a file or stdin): 256 MiB. A 70,000-event log is about 20 MB; the bound
+ * keeps a wrong file (a disk image, an endless pipe) from exhausting memory.
+ */
+export const MAX_FROM_BYTES = 256 * 1024 * 1024;
+
+/** A `--from` input as text, or one line naming the flag and the file when it cannot be one. */
+export function readInput(cwd: string, f: string, limit = MAX_FROM_BYTES): string {
+  const tooBig = `--from: ${f === '-' ? 'stdin' : f}: larger than ${limit / 1024 / 1024} MiB, the limit for a preview document or event log`;
+  if (f === '-') return readBounded(0, limit, tooBig);
+  const path = resolve(cwd, f);
+  if (!existsSync(path)) throw new UserError(`--from: ${f}: no such file`);
+  const st = statSync(path);
+  if (st.isDirectory()) throw new UserError(`--from: ${f}: is a directory (expected a saved \`pulumi preview --json\` document or an engine event log)`);
+  if (st.isFile() && st.size > limit) throw new UserError(tooBig);
+  const fd = openSync(path, 'r');
+  try {
+    return readBounded(fd, limit, tooBig);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a descriptor to its end, refusing to hold more than `limit` bytes (pipes have no size). */
+function readBounded(fd: number, limit: number, tooBig: string): string {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const chunk = Buffer.alloc(1 << 20);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      // A non-blocking stdin with nothing yet: try again.
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      throw e;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > limit) throw new UserError(tooBig);
+    chunks.push(Buffer.from(chunk.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `--markdown FILE` must name a file in an existing directory; nothing is written otherwise. */
+export function checkWritable(cwd: string, file: string): void {
+  const path = resolve(cwd, file);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UserError(`--markdown: ${file}: is a directory (expected a file to write the comment to)`);
+  const dir = dirname(path);
+  if (!existsSync(dir)) throw new UserError(`--markdown: ${file}: no such directory ${dirname(file)} (create it first)`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`--markdown: ${file}: ${dirname(file)} is not a directory`);
 }
 
 /** Lines of a failed preview's error kept (its last ones). */

@@ -7,6 +7,19 @@ import { riskOf } from './risk';
 const REPLACE_OPS = new Set(['replace', 'create-replacement', 'delete-replaced', 'import-replacement']);
 const DIRECT_OPS = new Set<ChangeOp>(['create', 'update', 'delete', 'import']);
 
+/** Operations that change nothing a reviewer acts on (reads, refreshes, bookkeeping). */
+const QUIET_OPS = new Set(['same', 'read', 'read-replacement', 'refresh', 'read-discard', 'discard-replaced', 'remove-pending-replace']);
+
+/** Steps whose operation Slipway does not know (a newer engine's, or a damaged log): never summarised silently. */
+export function unknownSteps(parsed: ParsedPreview): RawStep[] {
+  return parsed.steps.filter((s) => !REPLACE_OPS.has(s.op) && !DIRECT_OPS.has(s.op as ChangeOp) && !QUIET_OPS.has(s.op));
+}
+
+/** One line naming an unknown step's operation and resource. */
+export function unknownStepMessage(s: RawStep): string {
+  return `unknown operation "${s.op}" on ${s.urn}: left out of the summary`;
+}
+
 /** The stack itself: its "changes" are output changes, not resources a reviewer can act on. */
 const HIDDEN_TYPE = /^pulumi:pulumi:Stack$/;
 
@@ -34,7 +47,8 @@ export function summarise(stack: string, parsed: ParsedPreview, error?: string):
   const counted: Record<string, number> = {};
   for (const c of changes) counted[c.op] = (counted[c.op] ?? 0) + 1;
   if (sames > 0) counted.same = sames;
-  const diagnostics = [...parsed.diagnostics].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+  const unknown = unknownSteps(parsed).map((s) => ({ severity: 'warning' as const, message: unknownStepMessage(s), resource: parseUrn(s.urn).name }));
+  const diagnostics = [...parsed.diagnostics, ...unknown].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
   return {
     stack,
     kind: parsed.kind,
