@@ -1,7 +1,7 @@
 // Plan diffs: the pure diff on hand-made plans, and `slipway plan --diff` for real against a temp git
 // repository holding a copy of the project (both sides planned in child processes).
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import type { Plan, PlannedResource } from '../pipeline/review/plan';
 import { diffPlans, normalise, renderPlanDiff, showChange } from '../pipeline/review/planDiff';
 import { diffTrees, renderRefDiff } from '../pipeline/review/refDiff';
 import { ROOT } from './mocks';
+import { indexWithExtra } from './support/projectCopy';
 
 const urn = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::slipway::${type}::${name}`;
 const res = (name: string, inputs: Record<string, unknown>, extra: Partial<PlannedResource> = {}, stack = 'dev'): PlannedResource => ({
@@ -154,12 +155,11 @@ describe('slipway plan --diff against a real git repository', () => {
   const git = (...args: string[]) => execa('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { cwd: repo });
 
   beforeAll(async () => {
-    // A copy of the project's committed program and stacks, as its own repository.
+    // A copy of the project's program, planner and stacks (as they are in this working tree), as its own repository.
     repo = mkdtempSync(join(tmpdir(), 'slipway-plandiff-'));
-    const tar = join(repo, '.src.tar');
-    await execa('git', ['archive', '--format=tar', '-o', tar, 'HEAD', '.gitignore', 'Pulumi.yaml', 'package.json', 'tsconfig.json', 'stacks', 'components', 'pipeline'], { cwd: ROOT });
-    await execa('tar', ['-xf', tar, '-C', repo]);
-    rmSync(tar);
+    for (const f of ['.gitignore', 'Pulumi.yaml', 'package.json', 'tsconfig.json', 'index.ts', 'stacks', 'components', 'pipeline']) {
+      cpSync(join(ROOT, f), join(repo, f), { recursive: true });
+    }
     await git('init', '-q');
     await git('add', '.');
     await git('commit', '-q', '-m', 'base');
@@ -197,6 +197,42 @@ describe('slipway plan --diff against a real git repository', () => {
     expect(human).toContain('staging: 4 added, 0 removed, 7 changed, 1 output changed');
     expect(human.join('\n')).toContain('  ~ aws:cloudwatch/logGroup:LogGroup  shop-blue-logs\n      retentionInDays: 30 → 90');
     expect(human).toContain('      [dependencies]: +shop-network-public-2');
+  }, 60000);
+
+  it('sees a resource added only in index.ts, and prints none of its secrets', async () => {
+    const index = join(repo, 'index.ts');
+    const shipped = readFileSync(index, 'utf8');
+    writeFileSync(index, indexWithExtra());
+    try {
+      const output = memorySink();
+      const result = await planDiff({ ...commandContext({ cwd: repo, output }), base: 'HEAD', stack: 'local', json: true });
+      const d = result.stacks[0]!.diff!;
+      expect(d.added.map((r) => [r.type, r.name])).toEqual([['test:index:Extra', 'extra']]);
+      expect(d.outputs).toEqual([{ path: 'extraToken', after: '[secret]' }]);
+      const human = renderRefDiff(result);
+      expect(human.slice(2)).toEqual(['local: 1 added, 0 removed, 0 changed, 1 output changed', '  + test:index:Extra  extra', '  ~ outputs', '      extraToken: (unset) → [secret]']);
+      expect(output.stdout + human.join('\n')).not.toMatch(/hunter2|s3cr3t/);
+    } finally {
+      writeFileSync(index, shipped);
+    }
+  }, 60000);
+
+  it('removes its temporary trees when interrupted (SIGINT), exit 130', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'slipway-sigint-'));
+    try {
+      const ours = () => readdirSync(tmp).filter((f) => f.startsWith('slipway-'));
+      const child = execa(process.execPath, [join(ROOT, 'bin', 'slipway.mjs'), 'plan', '--diff', 'HEAD', '--stack', 'local'], { cwd: repo, env: { TMPDIR: tmp }, reject: false });
+      // Interrupted once the ref's tree is extracted and the planner is running.
+      const deadline = Date.now() + 30000;
+      while (!ours().some((f) => f.startsWith('slipway-plans-')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(ours().length).toBeGreaterThan(0);
+      child.kill('SIGINT');
+      const r = await child;
+      expect(r.exitCode).toBe(130);
+      expect(ours()).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   }, 60000);
 
   it('refuses a ref that names no commit, in one line', async () => {
