@@ -9,6 +9,7 @@ import { CheckFailed, EXIT, exitCodeFor, UserError } from '../pipeline/cli/error
 import { commandContext, memorySink } from '../pipeline/cli/output';
 import { differingKnobs, parity, sameUpToStackName, type ParityReport } from '../pipeline/review/parity';
 import { renderParity } from '../pipeline/review/parityRender';
+import { indexWithExtra, projectCopy } from './support/projectCopy';
 import { validateStackConfig } from '../stacks/validate';
 import type { SlipwayConfig } from '../stacks/schema';
 import { rawStack, ROOT } from './mocks';
@@ -120,6 +121,34 @@ describe('slipway parity catches what no knob explains', () => {
     expect(renderParity(report).join('\n')).toContain(
       `Undeclared — not explained by any knob of the schema (2):\n  ~ ${TARGET_GROUP}  shop-lb-blue  healthCheck.interval: 10 → 30\n`,
     );
+  }, 60000);
+
+  it('sees a resource added only in index.ts (at its top level, on prod only) and shows no secret, in text or JSON', async () => {
+    const { dir, remove } = projectCopy({ 'index.ts': indexWithExtra({ onlyOn: 'prod', topLevel: true }) });
+    try {
+      const withKey = (raw: Record<string, any>, cipher: string) => ({ ...raw, 'shop:apiKey': { secure: cipher } });
+      const output = memorySink();
+      const err = await parityCommand({
+        ...commandContext({ cwd: dir, output }),
+        stackA: 'staging',
+        stackB: 'prod',
+        configs: { staging: withKey(staging, 'v1:AAAAcipher'), prod: withKey(prod, 'v1:BBBBcipher') },
+        json: true,
+      }).catch((e: unknown) => e);
+      expect((err as CheckFailed).problems).toEqual(['parity: 1 difference between staging and prod comes from no declared knob']);
+      const report = JSON.parse(output.stdout) as ParityReport;
+      expect(report.undeclared.map((d) => [d.kind, d.type, d.name])).toEqual([['added', 'test:index:Extra', 'extra']]);
+      expect(report.knobs).toEqual([
+        { knob: 'shop:apiKey', changes: [{ path: '', before: '[secret]', after: '[secret]' }], differences: 0 },
+        { knob: 'slipway:logs', changes: [{ path: 'retentionDays', before: 30, after: 365 }], differences: 2 },
+      ]);
+      const text = renderParity(report).join('\n');
+      expect(text).toContain('shop:apiKey: [secret] → [secret]\n  no resource difference');
+      expect(text).toContain('  + test:index:Extra  extra  (only in prod)');
+      expect(output.stdout + text).not.toMatch(/cipher|hunter2|s3cr3t/);
+    } finally {
+      remove();
+    }
   }, 60000);
 
   it('application settings that differ are undeclared: the app is not a knob', async () => {
