@@ -157,6 +157,44 @@ describe('slipway drift', () => {
     expect(engine.selects).toBe(0);
   });
 
+  it('prints no secret: engine secret envelopes and [secret] masks show as [secret] in text and JSON', async () => {
+    const envelope = (value: unknown) => ({ '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270', value });
+    const DB = 'aws:rds/instance:Instance';
+    engine.seed('staging').refreshSteps = [
+      {
+        op: 'update',
+        urn: urn('staging', DB, 'shop-db'),
+        type: DB,
+        diff: { password: 'update', 'environment.TOKEN': 'update', masked: 'update' },
+        old: { outputs: { password: envelope('hunter2'), environment: envelope({ TOKEN: 'tok-old' }), masked: '[secret]' } },
+        new: { outputs: { password: envelope('hunter3'), environment: envelope({ TOKEN: 'tok-new' }), masked: 'plain-now' } },
+      },
+      // No detailed diff: the drift is found by comparing the states, secrets compared but masked.
+      { op: 'refresh', urn: urn('staging', DB, 'shop-db-2'), type: DB, diff: {}, old: { outputs: { password: envelope('a1') } }, new: { outputs: { password: envelope('a2') } } },
+    ];
+    const text = ctx();
+    await driftCommand({ ...text, stacks: ['staging'] }).catch(() => undefined);
+    expect(text.output.stdout.split('\n')).toEqual([
+      'staging: 2 resources changed outside Pulumi',
+      `  ~ ${DB}  shop-db`,
+      '      environment.TOKEN: [secret] → [secret]',
+      '      masked: [secret] → "plain-now"',
+      '      password: [secret] → [secret]',
+      `  ~ ${DB}  shop-db-2`,
+      '      password: [secret] → [secret]',
+      '',
+    ]);
+    const json = ctx();
+    await driftCommand({ ...json, stacks: ['staging'], json: true }).catch(() => undefined);
+    const report = JSON.parse(json.output.stdout) as { drifted: { properties: unknown[] }[] }[];
+    expect(report[0]!.drifted[0]!.properties).toEqual([
+      { path: 'environment.TOKEN', kind: 'update', before: '[secret]', after: '[secret]' },
+      { path: 'masked', kind: 'update', before: '[secret]', after: 'plain-now' },
+      { path: 'password', kind: 'update', before: '[secret]', after: '[secret]' },
+    ]);
+    expect(text.output.stdout + json.output.stdout).not.toMatch(/hunter|tok-|a1|a2/);
+  });
+
   it('renders a changed resource without property paths by its operation', () => {
     expect(renderDrift([{ stack: 'dev', drifted: [{ urn: 'u', type: TG, name: 'tg', op: 'replace', kind: 'changed', properties: [] }] }])).toEqual([
       'dev: 1 resource changed outside Pulumi',
