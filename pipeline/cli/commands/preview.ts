@@ -128,7 +128,8 @@ export const MAX_FROM_BYTES = 256 * 1024 * 1024;
 
 /** A `--from` input as text, or one line naming the flag and the file when it cannot be one. */
 export function readInput(cwd: string, f: string, limit = MAX_FROM_BYTES): string {
-  const tooBig = `--from: ${f === '-' ? 'stdin' : f}: larger than ${limit / 1024 / 1024} MiB, the limit for a preview document or event log`;
+  const size = limit % (1 << 20) === 0 ? `${limit / (1 << 20)} MiB` : `${limit} bytes`;
+  const tooBig = `--from: ${f === '-' ? 'stdin' : f}: larger than ${size}, the limit for a preview document or event log`;
   if (f === '-') return readBounded(0, limit, tooBig);
   const path = resolve(cwd, f);
   if (!existsSync(path)) throw new UserError(`--from: ${f}: no such file`);
