@@ -54,7 +54,10 @@ function timedEngine(engine: EnginePort, clock: Clock): EnginePort {
     getTag: (n) => t(() => h.getTag(n)),
     setTag: (n, v) => t(() => h.setTag(n, v)),
   });
-  return { selectStack: (name) => t(() => engine.selectStack(name)).then(wrap) };
+  return {
+    selectStack: (name) => t(() => engine.selectStack(name)).then(wrap),
+    findStack: (name) => t(() => engine.findStack(name)).then((h) => h && wrap(h)),
+  };
 }
 
 /** Milliseconds per step from the JSON progress lines a command wrote to stderr. */

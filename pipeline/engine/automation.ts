@@ -88,32 +88,42 @@ export function createPulumiEngine(opts: PulumiEngineOptions): EnginePort {
   let cli: Promise<auto.PulumiCommand> | undefined;
   // One handle per stack per process: each select is a CLI call, and a command selects more than once.
   const handles = new Map<string, Promise<StackHandle>>();
-  const select = async (stackName: string): Promise<StackHandle> => {
+  const select = async (stackName: string, create = true): Promise<StackHandle | undefined> => {
     cli ??= (opts.resolveCli ?? resolvePulumiCli)(opts.root);
     const pulumiCommand = await cli;
     const envVars = engineEnv(opts.root, opts.targetOf?.(stackName), env);
-    // The file backend wants its directory to exist before the first `stack init`.
-    if (envVars.PULUMI_BACKEND_URL) mkdirSync(fileURLToPath(envVars.PULUMI_BACKEND_URL), { recursive: true });
-    const stack = await guard(stackName, () =>
-      hasLanguageHost(pulumiCommand.command, env)
-        ? auto.LocalWorkspace.createOrSelectStack({ stackName, workDir: opts.root }, { pulumiCommand, envVars })
-        : auto.LocalWorkspace.createOrSelectStack(
-            { stackName, projectName: projectOf(opts.root).name, program: inlineProgram(opts.root) },
-            { workDir: opts.root, pulumiCommand, envVars },
-          ),
-    );
-    return wrapStack(stack);
+    if (envVars.PULUMI_BACKEND_URL) {
+      const dir = fileURLToPath(envVars.PULUMI_BACKEND_URL);
+      // The file backend wants its directory to exist before the first `stack init`; without it, no stack.
+      if (!create && !existsSync(dir)) return undefined;
+      mkdirSync(dir, { recursive: true });
+    }
+    const how = create ? auto.LocalWorkspace.createOrSelectStack.bind(auto.LocalWorkspace) : auto.LocalWorkspace.selectStack.bind(auto.LocalWorkspace);
+    try {
+      const stack = await guard(stackName, () =>
+        hasLanguageHost(pulumiCommand.command, env)
+          ? how({ stackName, workDir: opts.root }, { pulumiCommand, envVars })
+          : how({ stackName, projectName: projectOf(opts.root).name, program: inlineProgram(opts.root) }, { workDir: opts.root, pulumiCommand, envVars }),
+      );
+      return wrapStack(stack);
+    } catch (e) {
+      if (!create && e instanceof auto.StackNotFoundError) return undefined;
+      throw e;
+    }
   };
   return {
     selectStack(stackName) {
       let handle = handles.get(stackName);
       if (!handle) {
-        handle = select(stackName);
+        handle = select(stackName) as Promise<StackHandle>;
         handles.set(stackName, handle);
         // A failed select (no CLI, lock held) is not remembered: the next call tries again.
         handle.catch(() => handles.delete(stackName));
       }
       return handle;
+    },
+    async findStack(stackName) {
+      return handles.get(stackName) ?? select(stackName, false);
     },
   };
 }

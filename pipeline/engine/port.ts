@@ -63,4 +63,6 @@ export interface StackHandle {
 export interface EnginePort {
   /** Selects a stack, creating it (from its stack file) when it does not exist yet. */
   selectStack(stack: string): Promise<StackHandle>;
+  /** Selects a stack only if it exists (undefined otherwise); never creates one. */
+  findStack(stack: string): Promise<StackHandle | undefined>;
 }

@@ -55,6 +55,10 @@ export class EngineDouble implements EnginePort {
     return s;
   }
 
+  async findStack(name: string): Promise<StackHandle | undefined> {
+    return this.stacks.has(name) ? this.selectStack(name) : undefined;
+  }
+
   async selectStack(name: string): Promise<StackHandle> {
     this.selects++;
     const s = this.stacks.get(name) ?? this.seed(name);
