@@ -42,7 +42,9 @@ export function stackTagAnchor(engine: EnginePort): LedgerAnchor {
   return {
     where,
     async read(stack) {
-      const value = await (await engine.selectStack(stack)).getTag(ANCHOR_TAG);
+      // Reading never creates the stack: one that does not exist records no head.
+      const handle = await engine.findStack(stack);
+      const value = await handle?.getTag(ANCHOR_TAG);
       if (value === undefined) return null;
       const head = parseAnchor(value);
       if (!head) throw new CheckFailed(`${where(stack)}: ${JSON.stringify(value.slice(0, 100))} is not a ledger head (<seq> sha256:<64 hex>)`);

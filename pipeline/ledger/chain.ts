@@ -124,7 +124,7 @@ function withAnchor(result: VerifyResult, hashes: Map<number, { line: number; ha
   const last = Math.max(0, ...hashes.keys());
   let unanchored = 0;
   if (!head) {
-    if (result.entries > 0) problems.push({ line: 0, reason: `not anchored: no head is recorded in ${where} (removed, or a ledger written before anchoring)` });
+    if (result.entries > 0) problems.push({ line: 0, reason: `not anchored: no head is recorded in ${where} (removed, the stack is not in this backend, or a ledger written before anchoring)` });
   } else if (head.seq > last) {
     const cut = head.seq - last;
     problems.push({

@@ -216,7 +216,7 @@ describe('verify against the anchored head', () => {
   it('fails a ledger with entries and no anchor recorded', async () => {
     const { lines } = await sampleLedger(dir);
     const r = verifyText(`${lines.join('\n')}\n`, 'prod', { head: null, where });
-    expect(r.problems).toEqual([{ line: 0, reason: `not anchored: no head is recorded in ${where} (removed, or a ledger written before anchoring)` }]);
+    expect(r.problems).toEqual([{ line: 0, reason: `not anchored: no head is recorded in ${where} (removed, the stack is not in this backend, or a ledger written before anchoring)` }]);
     expect(await new Ledger(join(dir, 'none'), { anchor: memoryAnchor() }).verify('prod')).toEqual({ ok: true, entries: 0, problems: [], anchor: null, unanchored: 0 });
   });
 });

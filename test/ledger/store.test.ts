@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckFailed, UserError } from '../../pipeline/cli/errors';
-import { memoryAnchor } from '../../pipeline/ledger/anchor';
+import { ANCHOR_TAG, memoryAnchor, stackTagAnchor } from '../../pipeline/ledger/anchor';
+import { EngineDouble } from '../support/engineDouble';
 import { entryHash, GENESIS, type LedgerEntry, type LedgerEvent } from '../../pipeline/ledger/events';
 import { checkLedgerDir, defaultLedgerDir, Ledger } from '../../pipeline/ledger/store';
 import { ev, ROOT, sampleLedger, started, step } from './fixtures';
@@ -219,5 +220,18 @@ describe('the anchor, as the store keeps it', () => {
     await writeFile(join(elsewhere, 'prod.jsonl'), `${[...lines.slice(0, 7), JSON.stringify({ ...forged, hash: entryHash(forged) })].join('\n')}\n`);
     await expect(new Ledger(elsewhere, { anchor }).append('prod', started('d2'))).rejects.toThrow(/seq 8 has hash sha256:\w+, but the anchor of stack prod records sha256:\w+ \(rewritten\)/);
     expect(GENESIS).toMatch(/^sha256:0+$/);
+  });
+
+  it('as a stack tag through the engine port: written on the stack, read without ever creating one', async () => {
+    const engine = new EngineDouble();
+    const anchor = stackTagAnchor(engine);
+    expect(await anchor.read('prod')).toBeNull();
+    expect(engine.stacks.has('prod')).toBe(false);
+    const { lines } = await sampleLedger(dir, 'prod', { anchor });
+    const head = JSON.parse(lines[7]!) as LedgerEntry;
+    expect(engine.stacks.get('prod')!.tags).toEqual({ [ANCHOR_TAG]: `8 ${head.hash}` });
+    expect(await anchor.read('prod')).toEqual({ seq: 8, hash: head.hash });
+    engine.stacks.get('prod')!.tags![ANCHOR_TAG] = 'eight';
+    await expect(anchor.read('prod')).rejects.toThrow(`stack tag ${ANCHOR_TAG} of stack prod: "eight" is not a ledger head (<seq> sha256:<64 hex>)`);
   });
 });

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { isAbsolute, relative } from 'node:path';
 import { CheckFailed, firstLine, UserError } from '../errors';
-import type { LedgerAnchor } from '../../ledger/anchor';
+import { ANCHOR_TAG, type LedgerAnchor } from '../../ledger/anchor';
 import type { VerifyResult } from '../../ledger/chain';
 import { checkLedgerDir, defaultLedgerDir, Ledger, ledgerStacks } from '../../ledger/store';
 import type { CommandContext } from '../output';
@@ -66,15 +66,28 @@ export function ledgerDirSource(opts: { ledgerDir?: string; env: CommandContext[
   return opts.env.SLIPWAY_LEDGER_DIR ? '$SLIPWAY_LEDGER_DIR' : undefined;
 }
 
-/** The anchors in the stacks' Pulumi backends, through an installed CLI (verify never installs one). */
-export async function backendAnchor(ctx: CommandContext): Promise<LedgerAnchor> {
+/**
+ * The anchors in the stacks' Pulumi backends, through an installed CLI (verify never installs one).
+ * Nothing is loaded or looked for until a ledger is there to check.
+ */
+export function backendAnchor(ctx: CommandContext): LedgerAnchor {
+  let made: Promise<LedgerAnchor> | undefined;
+  const anchor = () => (made ??= engineAnchor(ctx));
+  return {
+    where: (stack) => `stack tag ${ANCHOR_TAG} of stack ${stack}`,
+    read: async (stack) => (await anchor()).read(stack),
+    write: async (stack, head) => (await anchor()).write(stack, head),
+  };
+}
+
+async function engineAnchor(ctx: CommandContext): Promise<LedgerAnchor> {
   const [{ createPulumiEngine, findPulumiCli }, { loadStackFile }, { stackTagAnchor }] = await Promise.all([
     import('../../engine/automation'),
     import('../../../stacks/load'),
     import('../../ledger/anchor'),
   ]);
   const cli = await findPulumiCli(ctx.cwd);
-  if (!cli) throw new UserError('ledger verify: the anchors are in the stacks\' Pulumi backends and no Pulumi CLI is installed (see README "Prerequisites"); --no-anchor checks the chain alone');
+  if (!cli) throw new UserError('no Pulumi CLI is installed to read it (see README "Prerequisites"); --no-anchor checks the chain alone');
   const engine = createPulumiEngine({
     root: ctx.cwd,
     env: ctx.env as NodeJS.ProcessEnv,
@@ -101,6 +114,6 @@ export function registerLedger(program: Command, ctx: CommandContext): void {
     .option('-s, --stack <name>', 'check only this stack (default: every stack with a ledger)')
     .option('--no-anchor', 'check the hash chain alone, not the head anchored in the stack\'s Pulumi backend')
     .action(async (flags: { stack?: string; anchor: boolean }) => {
-      await verifyLedgers({ ...ctx, stack: flags.stack, ...(flags.anchor ? { anchor: await backendAnchor(ctx) } : {}) });
+      await verifyLedgers({ ...ctx, stack: flags.stack, ...(flags.anchor ? { anchor: backendAnchor(ctx) } : {}) });
     });
 }
