@@ -4,9 +4,14 @@
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** Most of a response body that is read (1 MiB); a longer body stops the read and fails the check. */
+export const RESPONSE_BODY_MAX_BYTES = 2 ** 20;
+
 export type HttpOutcome =
   /** The server answered; `latencyMs` covers headers and the whole body. */
   | { kind: 'response'; status: number; body: string; latencyMs: number }
+  /** The body was longer than `limitBytes`; reading stopped there and the connection was dropped. */
+  | { kind: 'too-large'; status: number; limitBytes: number; latencyMs: number }
   /** No complete answer within the request's own timeout. */
   | { kind: 'timeout'; afterMs: number }
   /** The request failed below HTTP; `problem` is a short phrase such as "connection refused". */
@@ -21,12 +26,15 @@ export interface GetOptions {
   fetch?: Fetch;
   /** Monotonic milliseconds, for the latency. Default: `performance.now`. */
   now?: () => number;
+  /** Stop reading a body longer than this. Default RESPONSE_BODY_MAX_BYTES. */
+  maxBodyBytes?: number;
 }
 
 export async function httpGet(url: string, opts: GetOptions): Promise<HttpOutcome> {
   const { signal, timeoutMs } = opts;
   const fetchFn = opts.fetch ?? globalThis.fetch;
   const now = opts.now ?? (() => performance.now());
+  const maxBytes = opts.maxBodyBytes ?? RESPONSE_BODY_MAX_BYTES;
   signal?.throwIfAborted();
 
   const ctl = new AbortController();
@@ -44,11 +52,13 @@ export async function httpGet(url: string, opts: GetOptions): Promise<HttpOutcom
       (async () => {
         // redirect: manual, so a check expecting 301 sees the 301 the server sent.
         const r = await fetchFn(url, { signal: ctl.signal, redirect: 'manual', headers: { 'user-agent': 'slipway-smoke' } });
-        return { status: r.status, body: await r.text() };
+        return { status: r.status, body: await readBody(r, maxBytes) };
       })(),
       ctl.signal,
     );
-    return { kind: 'response', status: res.status, body: res.body, latencyMs: Math.round(now() - start) };
+    const latencyMs = Math.round(now() - start);
+    if (res.body === undefined) return { kind: 'too-large', status: res.status, limitBytes: maxBytes, latencyMs };
+    return { kind: 'response', status: res.status, body: res.body, latencyMs };
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
     if (timedOut) return { kind: 'timeout', afterMs: timeoutMs };
@@ -56,6 +66,33 @@ export async function httpGet(url: string, opts: GetOptions): Promise<HttpOutcom
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * The body as text, or undefined as soon as it passes `maxBytes` (the rest is never read: an endless
+ * body must not fill the memory). A declared Content-Length over the limit stops it before reading.
+ */
+export async function readBody(res: Response, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (!res.body) return res.text();
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
   }
 }
 

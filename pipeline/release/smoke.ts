@@ -5,6 +5,7 @@
 // Planning, judging and formatting are pure functions; `runSmokeChecks` is the thin loop around them.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SmokeCheck } from '../../stacks/schema';
+import { show } from '../../stacks/show';
 import { httpGet, raceAbort, type Fetch, type HttpOutcome } from './http';
 
 /** One request to make and what its answer must look like. */
@@ -114,25 +115,42 @@ export function checkUrl(baseUrl: string, path: string): string {
   return baseUrl.replace(/\/+$/, '') + path;
 }
 
-/** Why `url` cannot be a smoke-test base URL, or undefined when it can. */
+/**
+ * Why `url` cannot be a smoke-test base URL, or undefined when it can. Strict on purpose: a URL that
+ * only parses after the WHATWG parser repairs it (padding, `http:1`, a host `1` meaning 0.0.0.1) would
+ * be retried for the whole deadline against somewhere nobody meant.
+ */
 export function baseUrlProblem(url: string): string | undefined {
+  if (url !== url.trim()) return `${show(url)} has leading or trailing spaces`;
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return `${JSON.stringify(url)} is not a URL (expected http://host[:port] or https://…)`;
+    return `${show(url)} is not a URL (expected http://host[:port] or https://…)`;
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `${JSON.stringify(url)} is not an http or https URL`;
-  if (u.search || u.hash) return `${JSON.stringify(url)} must not have a query or fragment (check paths are appended to it)`;
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `${show(url)} is not an http or https URL`;
+  if (!/^https?:\/\/[^/?#]/i.test(url)) return `${show(url)} is not a URL (expected http://host[:port] or https://…)`;
+  if (u.username || u.password) {
+    u.username = u.password = '';
+    return `${show(`${u.protocol}//***@${u.host}`)}: a URL with a user name or password is refused (smoke checks send no credentials, and the line would show them)`;
+  }
+  if (u.port === '0') return `${show(url)}: port 0 is not a port (1 to 65535)`;
+  const typedHost = /^https?:\/\/(\[[^\]]*\]|[^/?#:]*)/i.exec(url)?.[1]?.toLowerCase();
+  if (typedHost !== undefined && /^[\x21-\x7e]*$/.test(typedHost) && typedHost !== u.hostname) {
+    return `${show(url)}: the host ${show(typedHost)} means ${u.hostname}; write ${u.hostname}`;
+  }
+  if (u.search || u.hash) return `${show(url)} must not have a query or fragment (check paths are appended to it)`;
   return undefined;
 }
 
-export type Verdict = { ok: true } | { ok: false; reason: string };
+/** `final`: retrying cannot help (the answer itself is unacceptable), so the check fails at once. */
+export type Verdict = { ok: true } | { ok: false; reason: string; final?: boolean };
 
 /** Whether one attempt's outcome passes the target; the reason names the first thing wrong. */
 export function judge(target: SmokeTarget, outcome: HttpOutcome): Verdict {
   if (outcome.kind === 'timeout') return fail(`timed out after ${outcome.afterMs} ms`);
   if (outcome.kind === 'network') return fail(outcome.problem);
+  if (outcome.kind === 'too-large') return { ok: false, reason: `body is over the ${mib(outcome.limitBytes)} limit (stopped reading)`, final: true };
   if (outcome.status !== target.status) return fail(`expected ${target.status}, got ${outcome.status}`);
   if (target.bodyIncludes !== undefined && !outcome.body.includes(target.bodyIncludes)) {
     return fail(`body lacks ${quote(target.bodyIncludes)}`);
@@ -185,7 +203,7 @@ export async function runSmokeChecks(opts: SmokeOptions): Promise<SmokeReport> {
       const outcome = await httpGet(url, { timeoutMs, now, ...(signal ? { signal } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}) });
       const verdict = judge(t, outcome);
       const remaining = deadline - now();
-      if (verdict.ok || !retry || remaining <= 0) return result(t, outcome, verdict, attempts);
+      if (verdict.ok || verdict.final || !retry || remaining <= 0) return result(t, outcome, verdict, attempts);
       // Never sleep past the deadline: the last attempt lands on it.
       await raceAbort(sleep(Math.min(backoffMs(attempts, initial, max, random), remaining), signal), signal);
     }
@@ -200,7 +218,7 @@ function result(t: SmokeTarget, outcome: HttpOutcome, verdict: Verdict, attempts
     name: t.name,
     path: t.path,
     ok: verdict.ok,
-    ...(outcome.kind === 'response' ? { status: outcome.status } : {}),
+    ...(outcome.kind === 'response' || outcome.kind === 'too-large' ? { status: outcome.status } : {}),
     ...(outcome.kind !== 'timeout' ? { latencyMs: outcome.latencyMs } : {}),
     attempts,
     ...(verdict.ok ? {} : { reason: verdict.reason }),
@@ -245,6 +263,10 @@ function quote(s: string): string {
 function clip(s: string, max = 40): string {
   const one = s.replace(/\s+/g, ' ');
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+function mib(bytes: number): string {
+  return bytes >= 2 ** 20 && bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
 }
 
 function seconds(ms: number): string {
