@@ -31,6 +31,15 @@ export function wrongType(input: unknown, expected: string): string {
   return input === null ? `empty, expected ${expected}` : `${show(input)} is ${kindOf(input)}, expected ${expected}`;
 }
 
+/** A release's version label, as the app reports it: `1.4.2`, `2025.01.07+abc`. */
+export const VERSION_LABEL_RE = /^[\w][\w.+-]{0,63}$/;
+const VERSION_LABEL_RULE = 'letters, digits, . _ + -, starting with a letter or digit; at most 64';
+
+/** Why `v` cannot be a version label, or undefined when it can. */
+export function versionLabelProblem(v: string): string | undefined {
+  return VERSION_LABEL_RE.test(v) ? undefined : `${show(v)} is not a version label (${VERSION_LABEL_RULE})`;
+}
+
 const int = (min: number, max: number) =>
   z
     .number({ error: (i) => wrongType(i.input, `a whole number from ${min} to ${max}`) })
@@ -93,7 +102,7 @@ const slotRelease = z
       .optional()
       .describe('Image pinned by digest: `repository[:tag]@sha256:<64 hex>`.'),
     version: str('a version label')
-      .regex(/^[\w][\w.+-]{0,63}$/, { error: (i) => `${show(i.input)} is not a version label (letters, digits, . _ + -, at most 64)` })
+      .regex(VERSION_LABEL_RE, { error: (i) => `${show(i.input)} is not a version label (${VERSION_LABEL_RULE})` })
       .optional()
       .describe('Version label reported by the app, e.g. `1.4.2`.'),
   })

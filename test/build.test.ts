@@ -232,12 +232,19 @@ describe('slipway build on the command line', () => {
     return { code, stdout: output.stdout, stderr: output.stderr };
   };
 
-  it('maps its flags to the build (checked before any docker call)', async () => {
+  it('refuses a malformed --name or --app-version as a usage error, before any docker call', async () => {
     const r = await cli(['build', 'app', '--name', 'Bad Name', '--app-version', '1.0+x']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(64);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('name: "Bad Name" is not an image name');
-    expect(r.stderr).toContain('version: "1.0+x" is not a version label');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      '--name: "Bad Name" is not an image name (lower-case letters and digits, separated by . _ - or /; at most 128)',
+      '--app-version: "1.0+x" is not a version label (letters, digits, . _ -, starting with a letter or digit; at most 64)',
+    ]);
+    const spaced = await cli(['build', 'app', '--app-version', 'a b']);
+    expect([spaced.code, spaced.stderr]).toEqual([
+      64,
+      '--app-version: "a b" is not a version label (letters, digits, . _ -, starting with a letter or digit; at most 64)\n',
+    ]);
   });
 
   it('names a missing build context', async () => {

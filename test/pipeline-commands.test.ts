@@ -108,7 +108,7 @@ describe('deploy over real HTTP', () => {
     ] as const) {
       const err = await deployCommand({ ...base(), stack: 'dev', artifact }).catch((e) => e);
       expect(err.message).toContain(msg);
-      expect(exitCodeFor(err)).toBe(EXIT.failure);
+      expect(exitCodeFor(err)).toBe(EXIT.usage);
     }
     expect(engine.selects).toBe(0);
     expect(engine.stacks.get('dev')!.ups).toEqual([]);

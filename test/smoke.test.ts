@@ -198,7 +198,7 @@ describe('slipway smoke', () => {
     expect(await bad({ url: 'not a url' })).toEqual(['--url: "not a url" is not a URL (expected http://host[:port] or https://…)']);
     expect(await bad({ deadlineSeconds: 0 })).toEqual(['--deadline: 0 is not a number of seconds above 0 and at most 3600']);
     expect(await bad({ expectVersion: ' ' })).toEqual(['--expect-version: must not be empty']);
-    expect(await bad({ stack: 'nope' })).toEqual([expect.stringMatching(/^stacks\/Pulumi\.nope\.yaml: no such stack file/)]);
+    expect(await bad({ stack: 'nope' })).toEqual(['--stack: "nope" has no stack file stacks/Pulumi.nope.yaml (stacks: dev, local, prod, staging)']);
     expect(() => parseDeadline('ten')).toThrow('--deadline: "ten" is not a number of seconds above 0 and at most 3600');
     expect(parseDeadline('1.5')).toBe(1.5);
   });
@@ -214,6 +214,14 @@ describe('smoke planning (pure)', () => {
       { name: 'version 9.9.9', path: '/version', status: 200, latencyMs: 300, version: '9.9.9' },
     ]);
     expect(smokeTargets([check('/healthz')], '/v').map((t) => t.name)).toEqual(['/healthz']);
+  });
+
+  it('fails a body over the limit at once, naming the limit', () => {
+    expect(judge({ name: '/', path: '/', status: 200, latencyMs: 1000 }, { kind: 'too-large', status: 200, limitBytes: 2 ** 20, latencyMs: 5 })).toEqual({
+      ok: false,
+      reason: 'body is over the 1 MiB limit (stopped reading)',
+      final: true,
+    });
   });
 
   it('judges the first thing wrong with an attempt', () => {
@@ -279,6 +287,11 @@ describe('smoke planning (pure)', () => {
     expect(baseUrlProblem('https://h/shop')).toBeUndefined();
     expect(baseUrlProblem('file:///etc/passwd')).toBe('"file:///etc/passwd" is not an http or https URL');
     expect(baseUrlProblem('http://h/?a=1')).toMatch(/must not have a query/);
+    expect(baseUrlProblem('http://u:secret@h:8081/x')).toBe(
+      '"http://***@h:8081": a URL with a user name or password is refused (smoke checks send no credentials, and the line would show them)',
+    );
+    expect(baseUrlProblem('http://h:8081\n')).toBe('"http://h:8081\\n" has leading or trailing spaces');
+    expect(baseUrlProblem('http://[::1]:8081')).toBeUndefined();
   });
 
   it('names network failures by error code', () => {

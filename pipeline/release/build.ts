@@ -12,7 +12,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { IMAGE_REF_RE, show } from '../../stacks/schema';
+import { IMAGE_REF_RE } from '../../stacks/schema';
+import { clip, show } from '../../stacks/show';
 import { InternalError, UserError } from '../cli/errors';
 
 /** OCI annotation keys the build always sets, whatever the Dockerfile says. */
@@ -101,16 +102,32 @@ export function defaultVersion(packageVersion: string | undefined, commit: strin
   return `0.0.0-${sha === 'unknown' ? 'unknown' : sha.slice(0, 12)}${dirty ? '-dirty' : ''}`;
 }
 
+/** Why `name` cannot name the image, or undefined when it can. */
+export function imageNameProblem(name: string): string | undefined {
+  if (name.length <= 128 && NAME_RE.test(name)) return undefined;
+  return `${show(name)} is not an image name (lower-case letters and digits, separated by . _ - or /; at most 128)`;
+}
+
+/** Why `version` cannot be the image's tag and version label, or undefined when it can. */
+export function versionTagProblem(version: string): string | undefined {
+  if (VERSION_RE.test(version)) return undefined;
+  return `${show(version)} is not a version label (letters, digits, . _ -, starting with a letter or digit; at most 64)`;
+}
+
 /** Problems with a name and version, one line each, naming the option. */
 export function checkNameAndVersion(name: string, version: string): string[] {
-  const problems: string[] = [];
-  if (!NAME_RE.test(name) || name.length > 128) {
-    problems.push(`name: ${show(name)} is not an image name (lower-case letters and digits, separated by . _ - or /; at most 128)`);
-  }
-  if (!VERSION_RE.test(version)) {
-    problems.push(`version: ${show(version)} is not a version label (letters, digits, . _ -, starting with a letter or digit; at most 64)`);
-  }
-  return problems;
+  const name_ = imageNameProblem(name);
+  const version_ = versionTagProblem(version);
+  return [...(name_ ? [`name: ${name_}`] : []), ...(version_ ? [`version: ${version_}`] : [])];
+}
+
+/** Why `dir` (relative to `cwd`) cannot be a build context, or undefined when it can. */
+export function buildContextProblem(dir: string, cwd: string): string | undefined {
+  const abs = resolve(cwd, dir);
+  if (!existsSync(abs)) return `${clip(dir)}: no such directory (the build context)`;
+  if (!statSync(abs).isDirectory()) return `${clip(dir)}: not a directory (the build context is a directory with a Dockerfile)`;
+  if (!existsSync(join(abs, 'Dockerfile'))) return `${clip(join(dir, 'Dockerfile'))}: not found (the build context needs a Dockerfile)`;
+  return undefined;
 }
 
 export interface RunResult {
@@ -180,8 +197,8 @@ const FAILURE_TAIL = 15;
 export async function buildArtifact(opts: BuildOptions): Promise<Artifact> {
   const run = opts.run ?? execaRunner;
   const dir = resolve(opts.cwd ?? process.cwd(), opts.dir);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${opts.dir}: no such directory (the build context)`);
-  if (!existsSync(join(dir, 'Dockerfile'))) throw new UserError(`${join(opts.dir, 'Dockerfile')}: not found (the build context needs a Dockerfile)`);
+  const contextProblem = buildContextProblem(opts.dir, opts.cwd ?? process.cwd());
+  if (contextProblem) throw new UserError(contextProblem);
 
   const commit = opts.commit ?? (await gitCommit(dir, run));
   const version = opts.version ?? defaultVersion(readPackageVersion(dir, join(opts.dir, 'package.json')), commit);

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { approve, reject, type DeployOutcome } from '../../release/deploy';
 import type { CommandContext } from '../output';
 import { deployContext, interruptSignal, type PipelineOverrides } from '../../release/context';
-import { UserError } from '../errors';
+import { existingStack } from '../args';
+import { UsageError } from '../errors';
 
 export interface DecisionOptions extends CommandContext, PipelineOverrides {
   stack: string;
@@ -13,19 +14,20 @@ export interface DecisionOptions extends CommandContext, PipelineOverrides {
   json?: boolean;
 }
 
-function checkBy(by: string): void {
-  if (!by.trim()) throw new UserError('--by: must name the person deciding');
+function checkArgs(opts: DecisionOptions): void {
+  if (!opts.by.trim()) throw new UsageError('--by: must name the person deciding');
+  existingStack(opts.stack, opts.cwd);
 }
 
 export async function approveCommand(opts: DecisionOptions): Promise<DeployOutcome> {
-  checkBy(opts.by);
+  checkArgs(opts);
   const out = await approve(deployContext(opts, { actor: opts.by, json: opts.json }, opts), opts.stack, opts.id, opts.by, opts.comment);
   opts.output.out(opts.json ? JSON.stringify(out, null, 2) : `${out.artifact.version} is live on ${out.stack} (slot ${out.slot}), approved by ${opts.by} — deployment ${out.deploymentId}`);
   return out;
 }
 
 export async function rejectCommand(opts: DecisionOptions): Promise<void> {
-  checkBy(opts.by);
+  checkArgs(opts);
   await reject(deployContext(opts, { actor: opts.by, json: opts.json }, opts), opts.stack, opts.id, opts.by, opts.comment);
   opts.output.out(`deployment ${opts.id} on ${opts.stack} rejected by ${opts.by}; production unchanged, the idle slot keeps the release for inspection`);
 }

@@ -2,7 +2,8 @@
 // thing every later step (deploy, promote) takes. Stdout carries only that line (or JSON); Docker's
 // build output goes to stderr as progress.
 import type { Command } from 'commander';
-import { buildArtifact, type Artifact, type Runner } from '../../release/build';
+import { buildArtifact, imageNameProblem, versionTagProblem, type Artifact, type Runner } from '../../release/build';
+import { UsageError } from '../errors';
 import type { CommandContext } from '../output';
 
 /** The build context when none is given: the project's example service. */
@@ -25,6 +26,11 @@ export interface BuildCommandOptions extends CommandContext {
 
 export async function build(opts: BuildCommandOptions): Promise<Artifact> {
   const dir = opts.dir ?? DEFAULT_BUILD_DIR;
+  const problems = [
+    ...(opts.name === undefined ? [] : [imageNameProblem(opts.name)].filter(Boolean).map((p) => `--name: ${p}`)),
+    ...(opts.version === undefined ? [] : [versionTagProblem(opts.version)].filter(Boolean).map((p) => `--app-version: ${p}`)),
+  ];
+  if (problems.length > 0) throw new UsageError(problems);
   opts.output.err(`building ${dir}${opts.baseImage ? ` on ${opts.baseImage}` : ''} …`);
   const artifact = await buildArtifact({
     dir,

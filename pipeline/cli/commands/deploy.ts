@@ -2,10 +2,12 @@
 // way on every stack. `slipway promote --from A --to B` deploys the exact digest live in A.
 import type { Command } from 'commander';
 import { loadStackFile } from '../../../stacks/load';
-import { IMAGE_REF_RE, type SlipwayConfig } from '../../../stacks/schema';
-import { buildArtifact, parseImageRef, pushArtifact } from '../../release/build';
+import { IMAGE_REF_RE, versionLabelProblem, type SlipwayConfig } from '../../../stacks/schema';
+import { show } from '../../../stacks/show';
+import { buildArtifact, buildContextProblem, imageNameProblem, parseImageRef, pushArtifact, versionTagProblem } from '../../release/build';
 import { deploy, type Artifact, type DeployOutcome } from '../../release/deploy';
-import { AwaitingApproval, UserError } from '../errors';
+import { existingStack } from '../args';
+import { AwaitingApproval, UsageError, UserError } from '../errors';
 import type { CommandContext } from '../output';
 import { deployContext, interruptSignal, type PipelineFlags, type PipelineOverrides } from '../../release/context';
 import { digestOf } from '../../../components/slots';
@@ -24,21 +26,41 @@ export interface DeployOptions extends CommandContext, PipelineFlags, PipelineOv
 /** Parses `--artifact`; the version comes from `--app-version` or the reference's tag. */
 export function artifactFromRef(ref: string, appVersion?: string): Artifact {
   if (!IMAGE_REF_RE.test(ref)) {
-    throw new UserError(`--artifact: "${ref}" is not an image reference pinned by digest (repository[:tag]@sha256:<64 hex>)`);
+    throw new UsageError(`--artifact: ${show(ref)} is not an image reference pinned by digest (repository[:tag]@sha256:<64 hex>)`);
   }
   const parsed = parseImageRef(ref);
   const version = appVersion ?? parsed.tag;
-  if (!version) throw new UserError(`--artifact: "${ref}" has no tag to take the version from; add --app-version`);
+  if (!version) throw new UsageError(`--artifact: ${show(ref)} has no tag to take the version from; add --app-version`);
+  // The version is written into the stack file as the slot's release: check it before anything is.
+  const problem = versionLabelProblem(version);
+  if (problem) throw new UsageError(appVersion !== undefined ? `--app-version: ${problem}` : `--artifact: the tag ${problem}; pass --app-version`);
   return { ref, digest: parsed.digest, version };
 }
 
-export async function deployCommand(opts: DeployOptions): Promise<DeployOutcome> {
-  if ((opts.artifact === undefined) === (opts.build === undefined)) {
-    throw new UserError('deploy: give exactly one of --artifact REF@sha256:… or --build DIR');
+/**
+ * Everything about the command line and the files it names, checked before the engine is reached
+ * or anything changes: the flags' syntax (exit 64), then the stack file and the build directory.
+ */
+function checkDeployArgs(opts: DeployOptions): { config: SlipwayConfig; given?: Artifact } {
+  if (opts.artifact === undefined && opts.build === undefined) throw new UsageError('deploy: give one of --artifact REF@sha256:… or --build DIR');
+  if (opts.artifact !== undefined && opts.build !== undefined) throw new UsageError('deploy: give --artifact or --build, not both');
+  const given = opts.artifact !== undefined ? artifactFromRef(opts.artifact, opts.appVersion) : undefined;
+  if (opts.build !== undefined) {
+    const version = opts.appVersion === undefined ? undefined : versionTagProblem(opts.appVersion);
+    if (version) throw new UsageError(`--app-version: ${version}`);
+    const name = opts.name === undefined ? undefined : imageNameProblem(opts.name);
+    if (name) throw new UsageError(`--name: ${name}`);
   }
+  existingStack(opts.stack, opts.cwd);
   const loaded = loadStackFile(opts.stack, opts.cwd);
   if (!loaded.ok) throw new UserError(loaded.errors);
-  const given = opts.artifact !== undefined ? artifactFromRef(opts.artifact, opts.appVersion) : undefined;
+  const context = opts.build === undefined ? undefined : buildContextProblem(opts.build, opts.cwd);
+  if (context) throw new UserError(`--build: ${context}`);
+  return { config: loaded.config, ...(given ? { given } : {}) };
+}
+
+export async function deployCommand(opts: DeployOptions): Promise<DeployOutcome> {
+  const { config, given } = checkDeployArgs(opts);
   const ctx = deployContext(opts, opts, opts);
   // Reach the engine first: a missing Pulumi CLI should stop us before a long build, not after.
   const handle = await ctx.engine.selectStack(opts.stack);
@@ -47,9 +69,9 @@ export async function deployCommand(opts: DeployOptions): Promise<DeployOutcome>
     artifact = given;
   } else {
     const p = ctx.progress.step('build', opts.build);
-    const built = await buildArtifact({ dir: opts.build!, cwd: opts.cwd, name: opts.name ?? loaded.config.app.name, version: opts.appVersion, baseImage: opts.baseImage });
+    const built = await buildArtifact({ dir: opts.build!, cwd: opts.cwd, name: opts.name ?? config.app.name, version: opts.appVersion, baseImage: opts.baseImage });
     let resolved = built;
-    if (loaded.config.target === 'aws') {
+    if (config.target === 'aws') {
       // AWS pulls from the environment's ECR repository: push there and pin the registry digest.
       const outputs = await handle.outputs();
       const repo = String(outputs.repositoryUrl ?? '');
@@ -76,7 +98,9 @@ export function liveArtifact(stack: string, config: SlipwayConfig): Artifact {
 }
 
 export async function promoteCommand(opts: PromoteOptions): Promise<DeployOutcome> {
-  if (opts.from === opts.to) throw new UserError('promote: --from and --to name the same stack');
+  existingStack(opts.from, opts.cwd, '--from');
+  existingStack(opts.to, opts.cwd, '--to');
+  if (opts.from === opts.to) throw new UsageError('promote: --from and --to name the same stack');
   const src = loadStackFile(opts.from, opts.cwd);
   if (!src.ok) throw new UserError(src.errors);
   const artifact = liveArtifact(opts.from, src.config);

@@ -1,6 +1,7 @@
 // `slipway rollback --stack S`: switch traffic back to the warm slot. No rebuild, no redeploy.
 import type { Command } from 'commander';
 import { rollback } from '../../release/deploy';
+import { existingStack } from '../args';
 import type { CommandContext } from '../output';
 import { deployContext, type PipelineFlags, type PipelineOverrides } from '../../release/context';
 
@@ -9,6 +10,7 @@ export interface RollbackOptions extends CommandContext, PipelineFlags, Pipeline
 }
 
 export async function rollbackCommand(opts: RollbackOptions) {
+  existingStack(opts.stack, opts.cwd);
   const r = await rollback(deployContext(opts, opts, opts), opts.stack);
   opts.output.out(opts.json ? JSON.stringify({ stack: opts.stack, ...r }, null, 2) : `${opts.stack}: traffic back on ${r.to} (${r.version}); ${r.from} stays warm`);
   return r;

@@ -2,7 +2,9 @@
 // stack's smoke checks against one URL (a slot, the test route, production) and reports each check.
 import type { Command } from 'commander';
 import { loadStackFile } from '../../../stacks/load';
-import { CheckFailed, UserError } from '../errors';
+import { existingStack } from '../args';
+import { CheckFailed, UsageError, UserError } from '../errors';
+import { show } from '../../../stacks/show';
 import type { Fetch } from '../../release/http';
 import type { CommandContext } from '../output';
 import { baseUrlProblem, formatSmokeReport, runSmokeChecks, type SmokeReport } from '../../release/smoke';
@@ -29,14 +31,15 @@ export interface SmokeCommandOptions extends CommandContext {
 /** Runs the checks and prints the report; throws CheckFailed (after printing) when any check fails. */
 export async function smoke(opts: SmokeCommandOptions): Promise<SmokeReport> {
   const urlProblem = baseUrlProblem(opts.url);
-  if (urlProblem) throw new UserError(`--url: ${urlProblem}`);
+  if (urlProblem) throw new UsageError(`--url: ${urlProblem}`);
   const deadlineSeconds = opts.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
   if (!Number.isFinite(deadlineSeconds) || deadlineSeconds <= 0 || deadlineSeconds > MAX_DEADLINE_SECONDS) {
-    throw new UserError(`--deadline: ${deadlineSeconds} is not a number of seconds above 0 and at most ${MAX_DEADLINE_SECONDS}`);
+    throw new UsageError(`--deadline: ${deadlineSeconds} is not a number of seconds above 0 and at most ${MAX_DEADLINE_SECONDS}`);
   }
   if (opts.expectVersion !== undefined && opts.expectVersion.trim() === '') {
-    throw new UserError('--expect-version: must not be empty');
+    throw new UsageError('--expect-version: must not be empty');
   }
+  existingStack(opts.stack, opts.cwd);
   const loaded = loadStackFile(opts.stack, opts.cwd);
   if (!loaded.ok) throw new UserError(loaded.errors);
   const { app } = loaded.config;
@@ -63,7 +66,7 @@ export async function smoke(opts: SmokeCommandOptions): Promise<SmokeReport> {
 export function parseDeadline(raw: string): number {
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_DEADLINE_SECONDS) {
-    throw new UserError(`--deadline: ${JSON.stringify(raw)} is not a number of seconds above 0 and at most ${MAX_DEADLINE_SECONDS}`);
+    throw new UsageError(`--deadline: ${show(raw)} is not a number of seconds above 0 and at most ${MAX_DEADLINE_SECONDS}`);
   }
   return n;
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { relative } from 'node:path';
 import { listStacks, loadStackFile, stackFile, STACKS_DIR } from '../../../stacks/load';
+import { stackName } from '../args';
 import { UserError } from '../errors';
 import type { CommandContext } from '../output';
 
@@ -20,7 +21,7 @@ export interface ValidateResult {
  * every invalid file, so one run reports all of them.
  */
 export async function validate(opts: ValidateOptions): Promise<ValidateResult> {
-  const stacks = opts.stack !== undefined ? [opts.stack] : listStacks(opts.cwd);
+  const stacks = opts.stack !== undefined ? [stackName(opts.stack)] : listStacks(opts.cwd);
   if (stacks.length === 0) {
     throw new UserError(`${STACKS_DIR}/: no stack files (expected ${STACKS_DIR}/Pulumi.<stack>.yaml)`);
   }
