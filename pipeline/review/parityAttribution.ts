@@ -3,7 +3,7 @@
 import type { Plan, PlanResult } from './plan';
 import { diffPlans, type PlanDiff, type ValueChange } from './planDiff';
 import type { ParityDifference, ParityOptions } from './parity';
-import { isObject } from './values';
+import { formatPath, isObject, isScalar } from './values';
 
 /** Changes with every configuration change; its inputs are compared instead. */
 export const IGNORED_OUTPUTS = ['configHash'];
@@ -20,7 +20,8 @@ export interface Knob {
 /** `slipway:capacity` + `cpu` → `slipway:capacity.cpu`; `slipway:tags` + `cost-center` → `slipway:tags["cost-center"]`. */
 export function knobLabel(key: string, property: string): string {
   if (property === '') return key;
-  return /^[A-Za-z_$][\w$]*$/.test(property) ? `${key}.${property}` : `${key}[${JSON.stringify(property)}]`;
+  const path = formatPath([property]);
+  return path.startsWith('[') ? `${key}${path}` : `${key}.${path}`;
 }
 
 /** Whether a knob label (`slipway:capacity.cpu`) is the knob `key` or a property of it. */
@@ -31,10 +32,6 @@ export function isWithin(label: string, key: string): boolean {
 export function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
   if (value === undefined) delete target[key];
   else target[key] = structuredClone(value);
-}
-
-function isScalar(v: unknown): v is string | number | boolean {
-  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
 
 /** Plans a raw configuration of the stack (ParityOptions' beforeProgram applied). */

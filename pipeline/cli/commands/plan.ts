@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { isComputed, planStack, type Plan, type PlannedResource } from '../../review/plan';
 import { diffAgainstRef, renderRefDiff, type RefPlanDiff } from '../../review/refDiff';
-import { isSecret, maskSecrets, SECRET_TEXT } from '../../review/values';
+import { isScalar, isSecret, maskSecrets, SECRET_TEXT } from '../../review/values';
 import { UsageError, UserError } from '../errors';
 import type { CommandContext } from '../output';
 
@@ -109,10 +109,6 @@ export function keyInputs(inputs: Record<string, unknown>): string {
     .slice(0, MAX_INPUTS)
     .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(' ');
-}
-
-function isScalar(v: unknown): boolean {
-  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
 
 function formatValue(v: unknown): string {
