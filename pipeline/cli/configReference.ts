@@ -81,7 +81,7 @@ export function referenceMarkdown(rows: ReferenceRow[] = referenceRows()): strin
     '| --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| \`${r.key}\` | ${cell(r.type)} | ${cell(r.default === 'required' || r.default === 'optional' ? r.default : `\`${r.default}\``)} | ${targetText(r.targets)} | ${cell(r.description)} |`),
     '',
-    `\`[]\` in a key means "each item of the list". Keys outside the \`${NAMESPACE}:\` namespace (such as \`aws:region\`) go to their provider unchecked.`,
+    `\`[]\` in a key means "each item of the list". \`aws:\` keys must be ones the aws provider declares (a typo such as \`aws:regoin\` is refused); keys of other namespaces go to their provider unchecked.`,
   ].join('\n');
 }
 
