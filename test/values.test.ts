@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { engineConfig } from '../pipeline/review/plan';
 import { knobLabel } from '../pipeline/review/parityAttribution';
 import {
+  digestSecrets,
   formatPath,
   isSecret,
   lookup,
@@ -29,6 +30,11 @@ describe('secrets', () => {
 
   it('maskSecrets replaces them at any depth and leaves the rest alone', () => {
     expect(maskSecrets({ a: [1, secretValue({ k: 'hunter2' })], b: { c: secretValue('x'), d: 'plain' } })).toEqual({ a: [1, '[secret]'], b: { c: '[secret]', d: 'plain' } });
+  });
+
+  it('digestSecrets keeps secrets comparable without their plaintext', () => {
+    const d = (t: string) => `#${t.length}`;
+    expect(digestSecrets({ a: secretValue('hunter2'), b: ['x', secretValue({ k: 1 })] }, d)).toEqual({ a: secretValue('#9'), b: ['x', secretValue('#7')] });
   });
 
   it('secureAsSecret turns secure: config values, nested too, into secrets of their ciphertext', () => {

@@ -1,12 +1,14 @@
-// The child process of `plan --diff` (see planTrees in planDiff.ts): for each tree in turn, imports that
+// The child process of `plan --diff` (see planTrees in refDiff.ts): for each tree in turn, imports that
 // tree's own planner and plans each stack asked for (or every one), then writes [{stacks, plans}, …] to
-// a file (stdout may carry the SDK's log lines). The trees share node_modules, so the SDK loads once;
-// each tree runs its own program. Older trees keep the planner at pipeline/plan.ts.
+// a file (stdout may carry the SDK's log lines), secrets as digests. The trees share node_modules, so
+// the SDK loads once; each tree runs its own program. Older trees keep the planner at pipeline/plan.ts.
 //
 //   node --import tsx planChild.ts OUT_FILE WANTED_JSON ROOT…
+import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { digestSecrets } from './values';
 
 const PLANNER_PATHS = ['pipeline/review/plan.ts', 'pipeline/plan.ts'];
 
@@ -41,4 +43,6 @@ for (const root of roots) {
   }
   trees.push({ stacks, plans });
 }
-writeFileSync(outFile!, JSON.stringify(trees));
+// Secrets leave this process as digests: compared all the same, never on disk in plain text.
+const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+writeFileSync(outFile!, JSON.stringify(digestSecrets(trees, sha256)));

@@ -48,6 +48,17 @@ export function maskSecrets<T>(v: T): T {
   return v;
 }
 
+/**
+ * Each secret's value replaced by a digest of it: still compared (a changed secret is a change), but
+ * its plaintext never written to disk (plan --diff passes plans between processes through a file).
+ */
+export function digestSecrets<T>(v: T, digest: (text: string) => string): T {
+  if (isObject(v) && v[SIG] === SIG_SECRET) return secretValue(digest(JSON.stringify(v.value) ?? '')) as T;
+  if (Array.isArray(v)) return v.map((x: unknown) => digestSecrets(x, digest)) as T;
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, digestSecrets(x, digest)])) as T;
+  return v;
+}
+
 /** `secure:` config values (at any depth) turned into secret envelopes of their ciphertext. */
 export function secureAsSecret(v: unknown): unknown {
   if (isSecureConfig(v)) return secretValue(v.secure);
