@@ -9,14 +9,14 @@ import { isScalar, isSecret, maskSecrets, SECRET_TEXT } from '../../review/value
 import { UsageError, UserError } from '../errors';
 import type { CommandContext } from '../output';
 
-export interface PlanOptions extends CommandContext {
+export interface PlanCommandOptions extends CommandContext {
   stack: string;
   /** Print the plan as one JSON document instead of a tree. */
   json?: boolean;
 }
 
 /** Plans the stack and prints it. Invalid configuration throws a UserError; nothing is registered. */
-export async function plan(opts: PlanOptions): Promise<Plan> {
+export async function plan(opts: PlanCommandOptions): Promise<Plan> {
   const result = await planStack(opts.stack, { root: opts.cwd });
   if (!result.ok) throw new UserError(result.errors);
   // Secrets (marked by the program or from `secure:` config) print as [secret], in JSON too.
