@@ -11,7 +11,7 @@ import { readStackConfig, stackFile } from '../../stacks/load';
 import { validateStackConfig } from '../../stacks/validate';
 import { UserError } from '../cli/errors';
 import { projectOf } from '../engine/automation';
-import { isSecureConfig, SECRET_TEXT, secretValue } from './values';
+import { isObject, isSecureConfig, SECRET_TEXT, secretValue } from './values';
 
 export interface PlannedResource {
   urn: string;
@@ -166,12 +166,22 @@ export function engineConfig(raw: Record<string, unknown>): { config: Record<str
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [k, v] of Object.entries(raw)) {
-    let hadSecure = false;
-    const plain = JSON.parse(JSON.stringify(v ?? null, (_key, x: unknown) => (isSecureConfig(x) ? ((hadSecure = true), SECRET_TEXT) : x))) as unknown;
-    if (hadSecure) secretKeys.push(k);
+    const found = { secure: false };
+    const plain = withoutSecure(v, found);
+    if (found.secure) secretKeys.push(k);
     config[k] = typeof plain === 'string' ? plain : JSON.stringify(plain);
   }
   return { config, secretKeys };
+}
+
+function withoutSecure(v: unknown, found: { secure: boolean }): unknown {
+  if (isSecureConfig(v)) {
+    found.secure = true;
+    return SECRET_TEXT;
+  }
+  if (Array.isArray(v)) return v.map((x) => withoutSecure(x, found));
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutSecure(x, found)]));
+  return v;
 }
 
 /** The project name and program file Pulumi.yaml declares; a missing one is named in one line. */
