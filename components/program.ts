@@ -1,7 +1,7 @@
 // The Pulumi program body: validate configuration, build one environment, return the stack outputs.
 // index.ts runs it under the engine; `slipway plan` runs the same function under the SDK's mocks.
 import * as pulumi from '@pulumi/pulumi';
-import { loadRuntimeConfig } from '../stacks/load';
+import { loadRuntimeConfig } from '../stacks/runtime';
 import type { SlipwayConfig, Slot } from '../stacks/schema';
 import { configHash } from '../stacks/validate';
 import { AwsEnvironment } from './aws/environment';

@@ -2,7 +2,6 @@
 // (the program). Both end in the same validateStackConfig.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import * as pulumi from '@pulumi/pulumi';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { STACK_FILE_MAX_BYTES } from './limits';
 import { clip } from './show';
@@ -98,17 +97,6 @@ export function loadStackFile(stack: string, root = process.cwd()): Validation {
   const raw = readStackConfig(stack, root);
   if (typeof raw === 'string') return { ok: false, errors: [raw] };
   return validateStackConfig(raw, { stack, file: relative(root, stackFile(stack, root)) });
-}
-
-/** Reads and validates the configuration the Pulumi engine handed to this program run. */
-export function loadRuntimeConfig(): Validation {
-  const stack = pulumi.getStack();
-  const raw: Record<string, unknown> = {};
-  // The engine passes every value as a string; structured values arrive as JSON.
-  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-    raw[key] = parseConfigValue(value);
-  }
-  return validateStackConfig(raw, { stack, file: `${STACKS_DIR}/Pulumi.${stack}.yaml` });
 }
 
 /** A config value as the engine passes it (a string; structured values as JSON) back to plain JSON. */
