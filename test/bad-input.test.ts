@@ -173,3 +173,15 @@ describe('validate on the command line', () => {
     ]);
   });
 });
+
+describe('history and status', () => {
+  it('check --stack before it becomes part of a path (64), and name the stacks there are (1)', async () => {
+    for (const cmd of ['history', 'status']) {
+      expect(await cli([cmd, '--stack', '../../etc/passwd'])).toMatchObject({ code: 64, stderr: [`--stack: "../../etc/passwd" ${STACK_NAME_RULE}`] });
+    }
+    expect(await cli(['status', '--stack', 'nope'])).toMatchObject({
+      code: 1,
+      stderr: ['--stack: "nope" has no stack file stacks/Pulumi.nope.yaml (stacks: dev, local, prod, staging)'],
+    });
+  });
+});

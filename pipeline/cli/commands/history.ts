@@ -3,6 +3,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { listStacks, stackFile } from '../../../stacks/load';
+import { stackName } from '../args';
 import { UserError } from '../errors';
 import { currentLive, deployments, pendingApprovals, type DeploymentSummary, type LiveRelease, type PendingApproval } from '../../ledger/derive';
 import { printable, printableJson } from '../../ledger/events';
@@ -36,6 +37,7 @@ export async function history(opts: HistoryOptions): Promise<HistoryResult> {
   const dir = opts.ledgerDir ?? defaultLedgerDir(opts.cwd, opts.env);
   await checkLedgerDir(dir, displayPath(opts.cwd, dir), ledgerDirSource(opts));
   const ledger = new Ledger(dir);
+  stackName(opts.stack); // before the name becomes part of a path
   const file = ledger.file(opts.stack);
   if (!existsSync(file) && !existsSync(stackFile(opts.stack, opts.cwd))) {
     throw new UserError(`--stack: "${opts.stack}" has no stack file and no ledger (stacks: ${listStacks(opts.cwd).join(', ') || 'none'})`);

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { listStacks, loadStackFile } from '../../../stacks/load';
 import type { Slot } from '../../../stacks/schema';
 import { SLOTS } from '../../../stacks/schema';
+import { existingStack } from '../args';
 import { UserError } from '../errors';
 import { currentLive, deployments, pendingApprovals, type DeploymentSummary } from '../../ledger/derive';
 import { printable, printableJson } from '../../ledger/events';
@@ -35,10 +36,7 @@ export interface StatusOptions extends CommandContext {
 }
 
 export async function statusCommand(opts: StatusOptions): Promise<StackStatus[]> {
-  const stacks = opts.stack ? [opts.stack] : listStacks(opts.cwd);
-  if (opts.stack && !listStacks(opts.cwd).includes(opts.stack)) {
-    throw new UserError(`--stack: "${opts.stack}" has no stack file (stacks: ${listStacks(opts.cwd).join(', ') || 'none'})`);
-  }
+  const stacks = opts.stack ? [existingStack(opts.stack, opts.cwd)] : listStacks(opts.cwd);
   const engine = opts.engine === undefined ? await installedEngine(opts) : opts.engine;
   const ledgerDir = defaultLedgerDir(opts.cwd, opts.env);
   await checkLedgerDir(ledgerDir, displayPath(opts.cwd, ledgerDir), ledgerDirSource(opts));
