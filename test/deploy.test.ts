@@ -89,7 +89,7 @@ describe('continuous deployment (approval: auto)', () => {
 
     expect(out).toMatchObject({ status: 'live', slot: 'green', from: 'blue' });
     expect(release('dev')).toMatchObject({ live: 'green', green: { image: V1.ref, version: '1.0.0' }, blue: {} });
-    expect(w.engine.stacks.get('dev')!.applied).toEqual({ live: 'green', versions: { blue: undefined, green: '1.0.0' } });
+    expect(w.engine.stacks.get('dev')!.applied).toMatchObject({ live: 'green', versions: { blue: undefined, green: '1.0.0' } });
     // Smoke before the switch: the test URL, expecting the new version, with retries.
     const before = w.smokeCalls.find((c) => c.expectVersion && c.retry !== false)!;
     expect(before.baseUrl).toBe('http://dev.test');
@@ -170,8 +170,8 @@ describe('failures after the switch roll back automatically', () => {
   it('a firing alarm of the new live slot moves traffic back', async () => {
     w.engine.seed('dev');
     await deploy(w.ctx, 'dev', V1);
-    w.firing.push('dev-blue-5xx');
-    await expect(deploy(w.ctx, 'dev', V2)).rejects.toThrow(/alarm firing: dev-blue-5xx/);
+    w.firing.push('shop-dev-blue-5xx');
+    await expect(deploy(w.ctx, 'dev', V2)).rejects.toThrow(/alarm firing: shop-dev-blue-5xx/);
     expect(release('dev').live).toBe('green');
   });
 
@@ -248,17 +248,23 @@ describe('continuous delivery (approval: manual)', () => {
 });
 
 describe('resume and concurrency', () => {
-  it('a re-run of the same artifact resumes after the last step that succeeded, under the same id', async () => {
+  it('a failed deployment is not resumed: the same artifact again starts a new deployment, from the first step', async () => {
     const s = w.engine.seed('dev');
     w.broken.test.add('1.0.0');
     await expect(deploy(w.ctx, 'dev', V1)).rejects.toThrow(CheckFailed);
-    // The run died (say, the process was killed) while the record says running: simulate by
-    // deploying again once the slot is fixed; failed deployments start over with a new id.
+    const [failed] = await history('dev');
+    expect(failed).toMatchObject({ status: 'failed' });
     w.broken.test.clear();
     const upsBefore = s.ups.length;
     const out = await deploy(w.ctx, 'dev', V1);
     expect(out.status).toBe('live');
-    expect(s.ups.length).toBeGreaterThan(upsBefore);
+    expect(out.deploymentId).not.toBe(failed!.id);
+    // ensure-environment and deploy-idle ran again (each one `up`), then the switch.
+    expect(s.ups.slice(upsBefore).map((u) => u.message?.replace(/^slipway [^:]+: /, ''))).toEqual([
+      'ensure environment',
+      'deploy 1.0.0 to green',
+      'switch blue → green',
+    ]);
   });
 
   it('resumes an interrupted deployment without redoing finished steps', async () => {
@@ -315,8 +321,9 @@ describe('resume and concurrency', () => {
     } finally {
       release();
     }
-    expect(release).toBeTypeOf('function');
+    // The refused deployment recorded nothing; once the other holder lets go, it goes through.
     expect(await w.ledger.read('dev')).toEqual([]);
+    expect((await deploy(w.ctx, 'dev', V1)).status).toBe('live');
   });
 
   it("maps Pulumi's stack lock to LockHeld and changes nothing", async () => {

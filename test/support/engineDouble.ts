@@ -3,7 +3,10 @@
 // Test-only: the product talks to Pulumi through pipeline/engine/automation.ts.
 import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle, UpResult } from '../../pipeline/engine/port';
 import { LockHeld } from '../../pipeline/cli/errors';
-import { validateStackConfig } from '../../stacks/validate';
+import { configHash, validateStackConfig } from '../../stacks/validate';
+import { alarmSpecs } from '../../components/aws/slot';
+import { environmentNames } from '../../components/naming';
+import { idleSlotOf } from '../../components/slots';
 import type { SlipwayConfig, Slot } from '../../stacks/schema';
 import { rawStack } from '../mocks';
 
@@ -11,6 +14,32 @@ export interface AppliedState {
   live: Slot;
   /** Version each slot runs (undefined: nothing). */
   versions: Record<Slot, string | undefined>;
+  /** The configuration the last `up` applied. */
+  config: SlipwayConfig;
+}
+
+/**
+ * The stack outputs the program exports (components/program.ts StackOutputs) for an applied
+ * configuration, with this double's URLs; test/engine-double-contract.test.ts holds it to the
+ * program's own outputs.
+ */
+export function stackOutputsOf(config: SlipwayConfig, stack: string, urls: { publicUrl: string; testUrl: string }, region = 'us-east-1'): Record<string, unknown> {
+  const r = config.release;
+  const names = environmentNames({ app: config.app.name, stack });
+  const alarms = (slot: Slot) => (config.target === 'aws' ? alarmSpecs(config.alarms).map((a) => names.alarm(slot, a.key)) : []);
+  return {
+    target: config.target,
+    liveSlot: r.live,
+    idleSlot: idleSlotOf(r.live),
+    ...urls,
+    blueArtifact: r.blue.image ?? '',
+    blueVersion: r.blue.version ?? '',
+    greenArtifact: r.green.image ?? '',
+    greenVersion: r.green.version ?? '',
+    configHash: configHash(config),
+    alarmNames: { blue: alarms('blue'), green: alarms('green') },
+    repositoryUrl: config.target === 'aws' ? `123456789012.dkr.ecr.${region}.amazonaws.com/${names.repository}` : '',
+  };
 }
 
 export interface StackDouble {
@@ -63,10 +92,7 @@ export class EngineDouble implements EnginePort {
     this.selects++;
     const s = this.stacks.get(name) ?? this.seed(name);
     const urls = this.urls(name);
-    const outputs = (): Record<string, unknown> => {
-      if (!s.applied) return {};
-      return { ...urls, liveSlot: s.applied.live, alarmNames: { blue: [`${name}-blue-5xx`], green: [`${name}-green-5xx`] } };
-    };
+    const outputs = (): Record<string, unknown> => (s.applied ? stackOutputsOf(s.applied.config, name, urls, String(s.config['aws:region'] ?? 'us-east-1')) : {});
     return {
       name,
       getConfig: async () => structuredClone(s.config),
@@ -92,6 +118,7 @@ export class EngineDouble implements EnginePort {
         s.applied = {
           live: config.release.live,
           versions: { blue: config.release.blue.version, green: config.release.green.version },
+          config,
         };
         return { changes: before === JSON.stringify(s.applied) ? { same: 10 } : { update: 1, same: 9 }, outputs: outputs() };
       },
