@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { EngineEvent, PreviewStep } from '../pipeline/engine/port';
 import { UserError } from '../pipeline/cli/errors';
 import { driftOf } from '../pipeline/review/drift';
-import { collect, createPulumiEngine, engineEnv, hasLanguageHost, inlineProgram, localCliDir, projectOf, resolvePulumiCli, sdkVersion } from '../pipeline/engine/automation';
+import { collect, createPulumiEngine, engineEnv, hasLanguageHost, localCliDir, resolvePulumiCli, sdkVersion } from '../pipeline/engine/automation';
+import { inlineProgram, projectOf } from '../pipeline/engine/program';
 import { ROOT } from './mocks';
 
 describe('engineEnv', () => {
@@ -116,15 +117,21 @@ describe('inline program (a CLI without the Node.js language host)', () => {
     }
   });
 
-  it("runs the entry Pulumi.yaml names, calling its default export on every run", async () => {
+  it('runs the entry Pulumi.yaml names afresh on every run, as the CLI does in a new process', async () => {
     expect(projectOf(ROOT)).toEqual({ name: 'slipway', main: 'index.ts' });
     const dir = mkdtempSync(join(tmpdir(), 'slipway-inline-'));
     try {
       writeFileSync(join(dir, 'Pulumi.yaml'), 'name: demo\nmain: prog.mjs\nruntime: nodejs\n');
-      writeFileSync(join(dir, 'prog.mjs'), 'let n = 0;\nexport default () => ({ runs: ++n });\n');
+      // Module-level state starts over each run: the top level runs again, then the default export.
+      writeFileSync(join(dir, 'prog.mjs'), 'let n = 0;\nn++;\nexport default () => ({ runs: ++n });\n');
       const program = inlineProgram(dir);
-      expect(await program()).toEqual({ runs: 1 });
       expect(await program()).toEqual({ runs: 2 });
+      expect(await program()).toEqual({ runs: 2 });
+      writeFileSync(join(dir, 'Pulumi.yaml'), 'name: demo\nmain: named.mjs\n');
+      writeFileSync(join(dir, 'named.mjs'), 'export const url = "http://x";\n');
+      expect(await inlineProgram(dir)()).toEqual({ url: 'http://x' });
+      writeFileSync(join(dir, 'Pulumi.yaml'), 'name: demo\nmain: gone.mjs\n');
+      expect(() => inlineProgram(dir)).toThrow(`Pulumi.yaml: main: gone.mjs: no such file in ${dir}`);
       writeFileSync(join(dir, 'Pulumi.yaml'), 'runtime: nodejs\n');
       expect(() => projectOf(dir)).toThrow(/Pulumi.yaml: name: missing/);
     } finally {

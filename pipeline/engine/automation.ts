@@ -5,11 +5,11 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { delimiter, dirname, join } from 'node:path';
 import { SemVer } from 'semver';
-import { parse as parseYaml } from 'yaml';
 import * as auto from '@pulumi/pulumi/automation';
 import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle } from './port';
 import { parseConfigValue } from '../../stacks/load';
 import { firstLine, LockHeld, UserError } from '../cli/errors';
+import { inlineProgram, projectOf } from './program';
 
 export interface PulumiEngineOptions {
   /** Project root (holds Pulumi.yaml). */
@@ -136,27 +136,6 @@ export function createPulumiEngine(opts: PulumiEngineOptions): EnginePort {
 export function hasLanguageHost(cliPath: string, env: NodeJS.ProcessEnv = process.env): boolean {
   const dirs = [dirname(cliPath), ...(env.PATH ?? '').split(delimiter).filter(Boolean)];
   return dirs.some((dir) => existsSync(join(dir, 'pulumi-language-nodejs')));
-}
-
-/** Name and entry point of the project, from Pulumi.yaml (what the CLI itself would run). */
-export function projectOf(root: string): { name: string; main: string } {
-  const file = join(root, 'Pulumi.yaml');
-  const doc = parseYaml(readFileSync(file, 'utf8')) as { name?: unknown; main?: unknown } | null;
-  if (typeof doc?.name !== 'string' || !doc.name) throw new UserError(`${file}: name: missing (the project name is required)`);
-  return { name: doc.name, main: typeof doc.main === 'string' && doc.main ? doc.main : 'index.ts' };
-}
-
-/**
- * The program Pulumi.yaml names, run inline through the Automation API: its default export is called
- * on every operation (the module itself loads once per process, so its top level must not do the work).
- */
-export function inlineProgram(root: string): auto.PulumiFn {
-  const entry = pathToFileURL(join(root, projectOf(root).main)).href;
-  return async () => {
-    const mod = (await import(entry)) as { default?: unknown };
-    if (typeof mod.default !== 'function') throw new UserError(`${entry}: the program must default-export a function returning the stack outputs`);
-    return (await (mod.default as () => unknown)()) as Record<string, unknown>;
-  };
 }
 
 function wrapStack(stack: auto.Stack): StackHandle {

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { readStackConfig, stackFile } from '../../stacks/load';
 import { validateStackConfig } from '../../stacks/validate';
 import { UserError } from '../cli/errors';
-import { projectOf } from '../engine/automation';
+import { programFile, projectOf, runProgramModule } from '../engine/program';
 import { isObject, isSecureConfig, SECRET_TEXT, secretValue } from './values';
 
 export interface PlannedResource {
@@ -71,7 +71,8 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
 /** Runs the project's program under mocks with `raw` as the stack configuration. */
 export async function runUnderMocks(stack: string, raw: Record<string, unknown>, opts: { root?: string; beforeProgram?: () => void } = {}): Promise<Plan> {
   const root = opts.root ?? process.cwd();
-  const { project, main } = programOf(root);
+  const project = projectOf(root);
+  const main = programFile(root);
   const inputs = new Map<string, { type: string; name: string; inputs: Record<string, unknown> }>();
   const region = typeof raw['aws:region'] === 'string' ? raw['aws:region'] : undefined;
 
@@ -131,7 +132,7 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>,
   await pulumi.runtime.runInPulumiStack(async () => {
     try {
       opts.beforeProgram?.();
-      programOutputs = await runModule(main);
+      programOutputs = await runProgramModule(main);
       return programOutputs;
     } catch (e) {
       failure = e;
@@ -182,35 +183,6 @@ function withoutSecure(v: unknown, found: { secure: boolean }): unknown {
   if (Array.isArray(v)) return v.map((x) => withoutSecure(x, found));
   if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutSecure(x, found)]));
   return v;
-}
-
-/** The project name and program file Pulumi.yaml declares; a missing one is named in one line. */
-function programOf(root: string): { project: { name: string; main: string }; main: string } {
-  if (!existsSync(join(root, 'Pulumi.yaml'))) throw new UserError(`${join(root, 'Pulumi.yaml')}: no such file (the offline plan runs the program the project file names)`);
-  const project = projectOf(root);
-  const main = join(root, project.main);
-  if (!existsSync(main)) throw new UserError(`Pulumi.yaml: main: ${project.main}: no such file in ${root}`);
-  return { project, main };
-}
-
-/** Distinguishes each import of the program module, so its top level runs again for every plan. */
-let runs = 0;
-
-/**
- * Runs the program as Pulumi's Node.js runtime does: a default-exported function is called and its
- * result is the stack outputs; otherwise the module's named exports are. Imported afresh each time
- * (a query string busts the module cache): resources its top level registers belong to every plan.
- */
-async function runModule(file: string): Promise<Record<string, unknown>> {
-  const mod = (await import(`${pathToFileURL(file).href}?plan=${++runs}`)) as Record<string, unknown>;
-  if (typeof mod.default === 'function') {
-    const result = (await (mod.default as () => unknown)()) as unknown;
-    if (result !== undefined && (typeof result !== 'object' || result === null)) {
-      throw new UserError(`${file}: the default export must return the stack outputs (an object), not ${typeof result}`);
-    }
-    return (result ?? {}) as Record<string, unknown>;
-  }
-  return Object.fromEntries(Object.entries(mod).filter(([k]) => k !== 'default'));
 }
 
 /** Outputs resolved to plain values; a secret output stays marked as one. */

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { PulumiFn } from '@pulumi/pulumi/automation';
-import { inlineProgram } from '../../pipeline/engine/automation';
+import { inlineProgram } from '../../pipeline/engine/program';
 import { ROOT } from '../mocks';
 
 // grpc-js and the generated service come with @pulumi/pulumi; resolved through it, not declared by us.
