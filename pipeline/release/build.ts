@@ -15,6 +15,7 @@ import { execa } from 'execa';
 import { IMAGE_REF_RE } from '../../stacks/schema';
 import { clip, show } from '../../stacks/show';
 import { InternalError, UserError } from '../cli/errors';
+import type { Artifact } from './deploy';
 
 /** OCI annotation keys the build always sets, whatever the Dockerfile says. */
 export const VERSION_LABEL = 'org.opencontainers.image.version';
@@ -178,7 +179,8 @@ export interface BuildOptions {
   run?: Runner;
 }
 
-export interface Artifact {
+/** An artifact as `build` made it: the deployable Artifact plus what the build knows of the image. */
+export interface BuiltArtifact extends Artifact {
   /** `<name>:<version>@sha256:<image id hex>`. */
   ref: string;
   /** Equal to `imageId` on the Docker target (see the top of this file). */
@@ -186,7 +188,6 @@ export interface Artifact {
   /** `sha256:<hex>`, what `docker run` takes. */
   imageId: string;
   name: string;
-  version: string;
   commit: string;
 }
 
@@ -194,7 +195,7 @@ export interface Artifact {
 const FAILURE_TAIL = 15;
 
 /** Builds the image once and returns its digest-pinned reference. Expected failures are UserErrors. */
-export async function buildArtifact(opts: BuildOptions): Promise<Artifact> {
+export async function buildArtifact(opts: BuildOptions): Promise<BuiltArtifact> {
   const run = opts.run ?? execaRunner;
   const dir = resolve(opts.cwd ?? process.cwd(), opts.dir);
   const contextProblem = buildContextProblem(opts.dir, opts.cwd ?? process.cwd());
@@ -266,7 +267,7 @@ function lastLine(text: string): string {
 }
 
 /** `docker tag` and `docker push` argument lists that publish a local artifact to a registry repository. */
-export function pushCommandArgs(artifact: Pick<Artifact, 'imageId' | 'version'>, repository: string): string[][] {
+export function pushCommandArgs(artifact: Pick<BuiltArtifact, 'imageId' | 'version'>, repository: string): string[][] {
   const target = `${repository}:${artifact.version}`;
   return [
     ['tag', artifact.imageId, target],
@@ -286,7 +287,7 @@ export function repoDigestOf(repoDigests: readonly string[], repository: string)
  * exactly these bytes. Needs `docker login` to the registry first (for ECR:
  * `aws ecr get-login-password | docker login --username AWS --password-stdin <registry>`).
  */
-export async function pushArtifact(artifact: Artifact, repository: string, run: Runner = execaRunner): Promise<Artifact> {
+export async function pushArtifact(artifact: BuiltArtifact, repository: string, run: Runner = execaRunner): Promise<BuiltArtifact> {
   for (const args of pushCommandArgs(artifact, repository)) {
     const r = await run('docker', args, {});
     if (r.exitCode !== 0) {

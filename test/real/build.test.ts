@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildArtifact, execaRunner, type Artifact, type Runner } from '../../pipeline/release/build';
+import { buildArtifact, execaRunner, type BuiltArtifact, type Runner } from '../../pipeline/release/build';
 import { UserError } from '../../pipeline/cli/errors';
 import { IMAGE_REF_RE } from '../../stacks/schema';
 import { ROOT } from '../mocks';
@@ -26,7 +26,7 @@ const NAME = `slipway-test-shop-${process.pid}`;
 const containers: string[] = [];
 const tags: string[] = [];
 let base: BaseImage;
-let first: Artifact;
+let first: BuiltArtifact;
 
 beforeAll(async () => {
   await requireDockerEngine(); // no engine: every test here fails with this one line, none is skipped
@@ -40,7 +40,7 @@ afterAll(async () => {
   if (base?.created) await removeImages([base.image]);
 });
 
-async function build(version?: string): Promise<Artifact> {
+async function build(version?: string): Promise<BuiltArtifact> {
   const a = await buildArtifact({ dir: 'app', cwd: ROOT, name: NAME, version, baseImage: base.image });
   tags.push(`${a.name}:${a.version}`);
   return a;

@@ -15,7 +15,7 @@ import {
   routerConfigProvider,
   type RouterConfigState,
 } from '../../components/docker/routerConfig';
-import { buildArtifact, type Artifact } from '../../pipeline/release/build';
+import { buildArtifact, type BuiltArtifact } from '../../pipeline/release/build';
 import type { Plan } from '../../pipeline/review/plan';
 import type { Slot } from '../../stacks/schema';
 import { named, ofType, plan, ROOT } from '../mocks';
@@ -41,7 +41,7 @@ const APP = `rt-${process.pid}`;
 const ARTIFACT = `slipway-test-router-${process.pid}`;
 
 type Provider = Required<Pick<pulumi.dynamic.ResourceProvider<RouterConfigState, RouterConfigState>, 'create' | 'update'>>;
-type Release = { live: Slot; blue?: Artifact; green?: Artifact };
+type Release = { live: Slot; blue?: BuiltArtifact; green?: BuiltArtifact };
 type Routes = { publicUrl: string; testUrl: string };
 
 const provider = routerConfigProvider() as Provider;
@@ -49,8 +49,8 @@ const tags: string[] = [];
 const created: { containers: string[]; network?: string } = { containers: [] };
 let routerImage: string;
 let ports: { public: number; test: number };
-let v1: Artifact;
-let v2: Artifact;
+let v1: BuiltArtifact;
+let v2: BuiltArtifact;
 let initial: Plan;
 let urls: Routes;
 let ids: Record<'router' | Slot, string>;
@@ -61,7 +61,7 @@ let setupError: unknown;
 
 /** The local stack as the pipeline would configure it for this release, planned by the real program. */
 function planRelease(r: Release): Promise<Plan> {
-  const slot = (a?: Artifact) => (a ? { image: a.ref, version: a.version } : {});
+  const slot = (a?: BuiltArtifact) => (a ? { image: a.ref, version: a.version } : {});
   return plan('local', (raw) => {
     raw['slipway:app'].name = APP;
     raw['slipway:release'] = { live: r.live, blue: slot(r.blue), green: slot(r.green) };

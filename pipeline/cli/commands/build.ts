@@ -2,7 +2,7 @@
 // thing every later step (deploy, promote) takes. Stdout carries only that line (or JSON); Docker's
 // build output goes to stderr as progress.
 import type { Command } from 'commander';
-import { buildArtifact, imageNameProblem, versionTagProblem, type Artifact, type Runner } from '../../release/build';
+import { buildArtifact, imageNameProblem, versionTagProblem, type BuiltArtifact, type Runner } from '../../release/build';
 import { UsageError } from '../errors';
 import type { CommandContext } from '../output';
 
@@ -24,7 +24,7 @@ export interface BuildCommandOptions extends CommandContext {
   run?: Runner;
 }
 
-export async function build(opts: BuildCommandOptions): Promise<Artifact> {
+export async function build(opts: BuildCommandOptions): Promise<BuiltArtifact> {
   const dir = opts.dir ?? DEFAULT_BUILD_DIR;
   const problems = [
     ...(opts.name === undefined ? [] : [imageNameProblem(opts.name)].filter(Boolean).map((p) => `--name: ${p}`)),
