@@ -1,7 +1,7 @@
 // What a ledger means, derived by pure folds over its entries: one summary per deployment, what serves
 // production now and since when, and what waits at a gate. Used by history, status and the pipeline.
 import type { Slot } from '../../stacks/schema';
-import type { LedgerEntry, StepStatus } from './events';
+import type { LedgerEntry, StartedData, StepStatus } from './events';
 
 export type DeploymentStatus =
   | 'running'
@@ -20,19 +20,13 @@ export interface Decision {
   comment?: string;
 }
 
-export interface DeploymentSummary {
+/** Image reference, digest, version… come from `started` ('' only when the ledger lacks that entry). */
+export interface DeploymentSummary extends Pick<StartedData, 'artifact' | 'digest' | 'version' | 'commit' | 'configHash' | 'actor'> {
   id: string;
   stack: string;
   status: DeploymentStatus;
   /** `rollback`: a switch back to the warm slot, not a new release. */
   kind: 'deploy' | 'rollback';
-  /** Image reference, digest, version… from `started` ('' only when the ledger lacks that entry). */
-  artifact: string;
-  digest: string;
-  version: string;
-  commit?: string;
-  configHash: string;
-  actor: string;
   /** The slot the release went to. */
   slot?: Slot;
   /** The slot that was live when it started. */

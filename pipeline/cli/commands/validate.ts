@@ -6,7 +6,7 @@ import { stackName } from '../args';
 import { UserError } from '../errors';
 import type { CommandContext } from '../output';
 
-export interface ValidateOptions extends CommandContext {
+export interface ValidateCommandOptions extends CommandContext {
   /** One stack to check; all files in stacks/ when absent. */
   stack?: string;
 }
@@ -20,7 +20,7 @@ export interface ValidateResult {
  * Prints `ok <file>` for each valid stack file. Throws a UserError carrying every problem line of
  * every invalid file, so one run reports all of them.
  */
-export async function validate(opts: ValidateOptions): Promise<ValidateResult> {
+export async function validate(opts: ValidateCommandOptions): Promise<ValidateResult> {
   const stacks = opts.stack !== undefined ? [stackName(opts.stack)] : listStacks(opts.cwd);
   if (stacks.length === 0) {
     throw new UserError(`${STACKS_DIR}/: no stack files (expected ${STACKS_DIR}/Pulumi.<stack>.yaml)`);
