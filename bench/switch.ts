@@ -8,7 +8,8 @@
 //   npm run bench:switch [-- N]      (or SLIPWAY_BENCH_SWITCHES=N; default 20, at most 500)
 import { renderNginxConfig, SLOT_HEADER, type RouterRuntime } from '../components/docker/nginxConfig';
 import type { Slot } from '../stacks/schema';
-import { freePort, startLoad, startNginx, startSlotServer, type Load, type NginxProcess } from '../test/support/nginx';
+import { startLoad, type Load } from '../test/support/load';
+import { freePort, startNginx, startSlotServer, type NginxProcess } from '../test/support/nginx';
 
 const CONCURRENCY = 4;
 const SWITCH_TIMEOUT_MS = 10_000;

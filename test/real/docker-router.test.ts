@@ -28,7 +28,8 @@ import {
   requireDockerEngine,
   TEST_LABEL,
 } from '../support/docker';
-import { freePort, get, sleep, startLoad, type Load, type LoadStats } from '../support/nginx';
+import { get, sleep, startLoad, type Load, type LoadStats } from '../support/load';
+import { freePort } from '../support/nginx';
 import { ensureNginxImage } from '../support/nginxImage';
 
 const CONTAINER = 'docker:index/container:Container';

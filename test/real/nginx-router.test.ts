@@ -8,14 +8,12 @@ import {
   checkConfig,
   findNginx,
   freePort,
-  get,
-  startLoad,
   startNginx,
   startSlotServer,
-  type Load,
   type NginxProcess,
   type SlotServer,
 } from '../support/nginx';
+import { get, startLoad, type Load } from '../support/load';
 
 describe('router on a real nginx', () => {
   let blue: SlotServer;
