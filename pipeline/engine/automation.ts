@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { execa } from 'execa';
 import { SemVer } from 'semver';
 import * as auto from '@pulumi/pulumi/automation';
 import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle } from './port';
@@ -189,7 +190,7 @@ function wrapStack(stack: auto.Stack): StackHandle {
       for (const [k, v] of Object.entries(await guard(name, () => stack.outputs()))) out[k] = v.value;
       return out;
     },
-    exportState: () => guard(name, () => stack.exportStack()),
+    exportState: () => guard(name, () => exportEncrypted(stack)),
     async importState(state) {
       await guard(name, () => stack.importStack(state as auto.Deployment));
     },
@@ -197,6 +198,22 @@ function wrapStack(stack: auto.Stack): StackHandle {
     getTag: async (tag) => (await guard(name, () => stack.listTags()))[tag],
     setTag: (tag, value) => guard(name, () => stack.setTag(tag, value)),
   };
+}
+
+/**
+ * `pulumi stack export` as the workspace runs its commands, but without `--show-secrets`, which the
+ * Automation API's exportStack always passes: secrets stay the backend's ciphertext (what a backup
+ * holds), and `importStack` takes them back as they are.
+ */
+async function exportEncrypted(stack: auto.Stack): Promise<unknown> {
+  const ws = stack.workspace as auto.LocalWorkspace;
+  const env: Record<string, string> = { ...(ws.pulumiHome ? { PULUMI_HOME: ws.pulumiHome } : {}), ...ws.envVars, PULUMI_AUTOMATION_API: 'true' };
+  const cli = ws.pulumiCommand.command;
+  if (isAbsolute(cli)) env.PATH = `${dirname(cli)}${delimiter}${env.PATH ?? process.env.PATH ?? ''}`;
+  const args = ['stack', 'export', '--stack', stack.name, '--non-interactive'];
+  const r = await execa(cli, args, { cwd: ws.workDir, env, reject: false, maxBuffer: 2 ** 30, stripFinalNewline: false });
+  if (r.exitCode !== 0) throw new Error(`pulumi ${args.join(' ')} exited with ${r.exitCode}: ${firstLine(r.stderr || r.stdout)}`);
+  return JSON.parse(r.stdout) as unknown;
 }
 
 function common(o: OperationOptions) {

@@ -51,7 +51,9 @@ export interface StackHandle {
   refresh(opts?: OperationOptions & { previewOnly?: boolean }): Promise<PreviewResult>;
   destroy(opts?: OperationOptions): Promise<ChangeSummary>;
   outputs(): Promise<Record<string, unknown>>;
+  /** The state as `pulumi stack export` prints it; secrets stay encrypted (never `--show-secrets`). */
   exportState(): Promise<unknown>;
+  /** Replaces the state with an exported one (`pulumi stack import`); secrets as exported. */
   importState(state: unknown): Promise<void>;
   /** Asks the engine to stop the running operation of this stack. */
   cancel(): Promise<void>;
