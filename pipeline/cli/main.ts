@@ -37,6 +37,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'smoke', summary: "run a stack's smoke checks against a URL", load: async () => (await import('./commands/smoke')).registerSmoke },
   { name: 'history', summary: "a stack's deployments from its ledger, and what serves production now", load: async () => (await import('./commands/history')).registerHistory },
   { name: 'ledger', summary: 'the deployment ledger: verify it is intact', load: async () => (await import('./commands/ledger')).registerLedger },
+  { name: 'backup', summary: "write a stack's state, stack file and ledger into one checksummed file", load: async () => (await import('./commands/backup')).registerBackup },
+  { name: 'restore', summary: "import a backup's state into its stack (refuses changed or foreign backups)", load: async () => (await import('./commands/restore')).registerRestore },
   { name: 'schema', summary: 'print the configuration reference', load: async () => (await import('./commands/schema')).registerSchema },
 ];
 
