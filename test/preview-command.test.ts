@@ -211,6 +211,17 @@ describe('.github/workflows/deploy.yml', () => {
     expect(new Set(groups).size).toBe(3);
   });
 
+  it('keeps a backup of each shared stack after every deployment, as an artifact that expires', () => {
+    for (const stack of ['dev', 'staging', 'prod']) {
+      const steps = wf.jobs[stack]!.steps;
+      const script = runs(steps);
+      expect(script, stack).toContain(`npx slipway backup --stack ${stack} --out "$RUNNER_TEMP/backup/${stack}.json"`);
+      expect(script.indexOf('npx slipway backup'), stack).toBeGreaterThan(script.indexOf(stack === 'prod' ? 'npx slipway promote' : 'npx slipway deploy'));
+      const upload = uses(steps, 'actions/upload-artifact')!;
+      expect(upload.with, stack).toMatchObject({ path: `\${{ runner.temp }}/backup/${stack}.json`, 'retention-days': 90 });
+    }
+  });
+
   it('asks for OIDC tokens and nothing broader than it uses', () => {
     expect(wf.permissions).toMatchObject({ contents: 'read', 'id-token': 'write' });
   });
