@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { sealBackup, serializeBackup, type Backup } from '../../pipeline/recovery/backup';
+import { ROOT } from '../mocks';
 import { engineProject, versionAt, type EngineProject } from './project';
 
 let p: EngineProject;
@@ -123,5 +125,34 @@ describe.sequential('slipway backup and restore on the real engine (local stack)
     // The anchor is the ledger's, not the state's: it stays at the newer deployment's head.
     expect(snapshot().tags).toBe(before.tags);
     expect((await p.slipway(['ledger', 'verify', '--stack', 'local'])).exitCode).toBe(0);
+  });
+
+  it('a secret in the state stays ciphertext in the backup, and comes back decryptable', async () => {
+    // The plain CLI, on this project's file backend (the local stack's empty passphrase).
+    const env = { PULUMI_BACKEND_URL: `file://${at('.slipway', 'state')}`, PULUMI_CONFIG_PASSPHRASE: '', PULUMI_HOME: at('.pulumi-home') };
+    const cli = (args: string[]) =>
+      execa('bash', ['-c', `. "${join(ROOT, 'test', 'providers', 'env.sh')}" && exec pulumi "$@"`, 'pulumi', ...args, '--stack', 'local', '--non-interactive'], { cwd: p.dir, env, reject: false, all: true });
+    const state = JSON.parse((await cli(['stack', 'export'])).stdout) as { deployment: { resources: { type: string; outputs?: Record<string, unknown> }[] } };
+    const root = state.deployment.resources.find((r) => r.type === 'pulumi:pulumi:Stack')!;
+    // A secret output as `--show-secrets` prints one; the import encrypts it with the stack's provider.
+    root.outputs = { ...root.outputs, dbPassword: { '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270', plaintext: '"hunter2"' } };
+    writeFileSync(at('with-secret.json'), JSON.stringify(state));
+    const imported = await cli(['stack', 'import', '--file', 'with-secret.json']);
+    expect(imported.exitCode, imported.all).toBe(0);
+
+    const b = await p.slipway(['backup', '--stack', 'local', '--out', 'secret.json']);
+    expect(b.exitCode, b.all).toBe(0);
+    const text = readFileSync(at('secret.json'), 'utf8');
+    expect(text).not.toContain('hunter2');
+    const backed = (JSON.parse(text) as Backup).state.deployment.resources as { type: string; outputs?: Record<string, Record<string, unknown>> }[];
+    const secret = backed.find((r) => r.type === 'pulumi:pulumi:Stack')!.outputs!.dbPassword!;
+    expect(Object.keys(secret).sort()).toEqual(['4dabf18193072939515e22adb298388d', 'ciphertext']);
+    expect(b.all).not.toContain('hunter2');
+
+    rmSync(at('.slipway', 'state'), { recursive: true });
+    const r = await p.slipway(['restore', '--stack', 'local', '--from', 'secret.json']);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).not.toContain('hunter2');
+    expect((await cli(['stack', 'export', '--show-secrets'])).stdout).toContain('hunter2');
   });
 });
