@@ -166,7 +166,8 @@ export class Slot extends pulumi.ComponentResource {
         enableEcsManagedTags: true,
         tags: args.tags,
       },
-      { parent: this, dependsOn: args.serviceDependsOn },
+      // A service name is unique in its cluster, so a forced replacement (`slipway drill`) deletes first.
+      { parent: this, dependsOn: args.serviceDependsOn, deleteBeforeReplace: true },
     );
     return service.name;
   }

@@ -46,7 +46,9 @@ export class DockerSlot extends pulumi.ComponentResource {
           networksAdvanced: [{ name: args.network, aliases: [slot] }],
           labels: dockerLabels(slotTags(config, stack, slot)),
         },
-        { parent: this },
+        // A fixed container name cannot exist twice, so every replacement deletes first — also one the
+        // provider's diff did not ask for (`up` with `replace`, which `slipway drill` uses).
+        { parent: this, deleteBeforeReplace: true },
       );
       this.upstream = { host: slot, port: config.app.port };
     }

@@ -169,7 +169,7 @@ function wrapStack(stack: auto.Stack): StackHandle {
       return { changes: numbers(res.changeSummary), steps };
     },
     async up(o = {}) {
-      const res = await guard(name, () => stack.up({ ...common(o), onEvent: (e) => collect(e, [], o.onEvent) }));
+      const res = await guard(name, () => stack.up({ ...common(o), ...(o.target ? { target: o.target } : {}), ...(o.replace ? { replace: o.replace } : {}), onEvent: (e) => collect(e, [], o.onEvent) }));
       const outputs: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(res.outputs)) outputs[k] = v.value;
       return { changes: numbers(res.summary.resourceChanges), outputs };

@@ -36,6 +36,14 @@ export interface PreviewResult extends ChangeSummary {
   steps: PreviewStep[];
 }
 
+/** `up` limited or forced: what `pulumi up --target/--replace` do (URNs of the stack's resources). */
+export interface UpOptions extends OperationOptions {
+  /** Only these resources are updated; everything else keeps its state. */
+  target?: string[];
+  /** These resources are replaced (deleted and created again) even when nothing about them changed. */
+  replace?: string[];
+}
+
 export interface UpResult extends ChangeSummary {
   outputs: Record<string, unknown>;
 }
@@ -47,7 +55,7 @@ export interface StackHandle {
   /** Writes config values; structured values are written as YAML structure, not JSON strings. */
   setConfig(values: Record<string, unknown>): Promise<void>;
   preview(opts?: OperationOptions): Promise<PreviewResult>;
-  up(opts?: OperationOptions): Promise<UpResult>;
+  up(opts?: UpOptions): Promise<UpResult>;
   refresh(opts?: OperationOptions & { previewOnly?: boolean }): Promise<PreviewResult>;
   destroy(opts?: OperationOptions): Promise<ChangeSummary>;
   outputs(): Promise<Record<string, unknown>>;
