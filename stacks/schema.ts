@@ -134,6 +134,10 @@ const promotion = z
     bakeSeconds: int(0, 3600)
       .default(60)
       .describe('How long the new live slot is watched (smoke checks, alarms) after a switch; a failure in that time rolls back.'),
+    drill: z
+      .boolean({ error: (i) => wrongType(i.input, 'true or false') })
+      .default(true)
+      .describe('Whether `slipway drill` may rebuild this stack\'s idle slot from nothing and smoke-test it (it never touches the live slot); `false` refuses drills.'),
   })
   .check(
     z.superRefine((p, ctx) => {

@@ -172,6 +172,8 @@ function typeText(node: JsonSchema): string {
     case 'string':
       if (node.minLength === 1 && node.maxLength === undefined) return 'non-empty string';
       return `string${range(node.minLength, node.maxLength, ' characters')}`;
+    case 'boolean':
+      return '`true` or `false`';
     case 'array': {
       const items = node.items && typeof node.items === 'object' && !Array.isArray(node.items) ? node.items : {};
       const of = items.type === 'object' ? 'mappings' : items.type === 'string' ? 'strings' : typeText(items);
