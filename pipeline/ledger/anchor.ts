@@ -13,10 +13,11 @@ export const ANCHOR_TAG = 'slipway:ledger-head';
 
 /**
  * Events after which the head is anchored: the last event of every command (a finished, failed,
- * rolled-back or rejected deployment, or one stopping at its gate). Steps in between are covered by
- * the next anchor; a run killed mid-way leaves them unanchored until then (verify says how many).
+ * rolled-back or rejected deployment, one stopping at its gate, a rebuild or drill that passed).
+ * Steps in between are covered by the next anchor; a run killed mid-way leaves them unanchored until
+ * then (verify says how many).
  */
-export const ANCHORED_EVENTS: ReadonlySet<EventType> = new Set<EventType>(['gate', 'finished', 'failed', 'rolled-back', 'rejected']);
+export const ANCHORED_EVENTS: ReadonlySet<EventType> = new Set<EventType>(['gate', 'finished', 'failed', 'rolled-back', 'rejected', 'recovered']);
 
 /** Where a ledger's head is recorded, read back and written. */
 export interface LedgerAnchor {

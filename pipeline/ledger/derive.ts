@@ -12,7 +12,9 @@ export type DeploymentStatus =
   | 'superseded'
   | 'rolled-back'
   | 'rejected'
-  | 'failed';
+  | 'failed'
+  /** A rebuild or drill that ended with its smoke checks passing (no release went live). */
+  | 'recovered';
 
 export interface Decision {
   by: string;
@@ -25,8 +27,13 @@ export interface DeploymentSummary extends Pick<StartedData, 'artifact' | 'diges
   id: string;
   stack: string;
   status: DeploymentStatus;
-  /** `rollback`: a switch back to the warm slot, not a new release. */
-  kind: 'deploy' | 'rollback';
+  /**
+   * `rollback`: a switch back to the warm slot, not a new release; `recovery`: `slipway rebuild`;
+   * `drill`: `slipway drill`. Neither recovery nor drill changes what serves production.
+   */
+  kind: 'deploy' | 'rollback' | 'recovery' | 'drill';
+  /** A rebuild or drill: how it found the environment, and its measured recovery time. */
+  recovery?: { mode: string; ms: number; rebuilt: number; source?: string };
   /** The slot the release went to. */
   slot?: Slot;
   /** The slot that was live when it started. */
@@ -137,6 +144,11 @@ function fold(entries: readonly LedgerEntry[]): { all: DeploymentSummary[]; curr
           d.slot = e.data.slot ?? d.slot;
           if (taken[taken.length - 1] !== d) goLive(d, e.at);
         }
+        d.finishedAt = e.at;
+        break;
+      case 'recovered':
+        d.status = 'recovered';
+        d.recovery = { mode: e.data.mode, ms: e.data.ms, rebuilt: e.data.rebuilt, ...(e.data.source ? { source: e.data.source } : {}) };
         d.finishedAt = e.at;
         break;
       case 'failed':

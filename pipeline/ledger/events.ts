@@ -27,8 +27,12 @@ export interface StartedData {
   from: Slot;
   /** The stack's declared knobs at deploy time (target, sizes, counts, approval policy). */
   knobs: Record<string, unknown>;
-  /** `rollback` for a switch back to the warm slot (no new release); `deploy` when absent. */
-  kind?: 'deploy' | 'rollback';
+  /**
+   * `rollback` for a switch back to the warm slot (no new release); `recovery` for `slipway rebuild`
+   * (the stack's recorded releases brought back, `slot` and `from` the live slot); `drill` for
+   * `slipway drill` (the idle slot `slot` rebuilt from nothing); `deploy` when absent.
+   */
+  kind?: 'deploy' | 'rollback' | 'recovery' | 'drill';
 }
 
 /** `step`: one pipeline step's result. */
@@ -80,6 +84,25 @@ export interface RolledBackData {
   automatic?: boolean;
 }
 
+/** `recovered`: a rebuild or drill ended with its smoke checks passing. */
+export interface RecoveredData {
+  /**
+   * `state-lost`: no stack in the backend, created afresh from the stack file; `resources-missing`:
+   * refresh found resources deleted behind the state's back; `intact`: nothing was missing;
+   * `drill`: the idle slot was rebuilt from nothing.
+   */
+  mode: 'state-lost' | 'resources-missing' | 'intact' | 'drill';
+  /**
+   * The measured recovery time: command start to the public URL passing its smoke checks (for a
+   * drill: to the test URL passing them).
+   */
+  ms: number;
+  /** Resources the engine created or replaced. */
+  rebuilt: number;
+  /** The stack whose stack file this one was created from (`rebuild --into`). */
+  source?: string;
+}
+
 /** `finished`: the deployment completed and its slot serves production. */
 export interface FinishedData {
   slot: Slot;
@@ -104,12 +127,13 @@ export interface LedgerEventData {
   'rolled-back': RolledBackData;
   finished: FinishedData;
   failed: FailedData;
+  recovered: RecoveredData;
 }
 
 export type EventType = keyof LedgerEventData;
 
 export const EVENT_TYPES: readonly EventType[] = [
-  'started', 'step', 'gate', 'approved', 'rejected', 'switched', 'rolled-back', 'finished', 'failed',
+  'started', 'step', 'gate', 'approved', 'rejected', 'switched', 'rolled-back', 'finished', 'failed', 'recovered',
 ];
 
 /** What a caller appends; the ledger adds sequence, time, stack and the chain. */
@@ -145,7 +169,7 @@ export function entryHash(entry: Record<string, unknown>): string {
 export const DEPLOYMENT_ID_RE = /^[A-Za-z0-9][\w.-]{0,99}$/;
 export const STACK_RE = /^[a-z][a-z0-9-]*$/;
 
-type FieldRule = 'string' | 'string?' | 'slot' | 'slot?' | 'number' | 'boolean?' | 'strings' | 'status' | 'kind?';
+type FieldRule = 'string' | 'string?' | 'slot' | 'slot?' | 'number' | 'boolean?' | 'strings' | 'status' | 'kind?' | 'mode';
 
 /** What each known event's data must hold for the derivations to read it. Extra fields are fine. */
 const SHAPES: { [T in EventType]: Record<string, FieldRule> } = {
@@ -158,6 +182,7 @@ const SHAPES: { [T in EventType]: Record<string, FieldRule> } = {
   'rolled-back': { to: 'slot', reason: 'string', from: 'slot?', automatic: 'boolean?' },
   finished: { slot: 'slot?' },
   failed: { reason: 'string', liveUnchanged: 'boolean?' },
+  recovered: { mode: 'mode', ms: 'number', rebuilt: 'number', source: 'string?' },
 };
 
 const RULES: Record<FieldRule, [(v: unknown) => boolean, string]> = {
@@ -169,7 +194,8 @@ const RULES: Record<FieldRule, [(v: unknown) => boolean, string]> = {
   'boolean?': [(v) => v === undefined || typeof v === 'boolean', 'true or false'],
   strings: [(v) => Array.isArray(v) && v.every((s) => typeof s === 'string'), 'a list of strings'],
   status: [(v) => v === 'ok' || v === 'failed' || v === 'skipped', 'ok, failed or skipped'],
-  'kind?': [(v) => v === undefined || v === 'deploy' || v === 'rollback', 'deploy or rollback'],
+  'kind?': [(v) => v === undefined || ['deploy', 'rollback', 'recovery', 'drill'].includes(v as string), 'deploy, rollback, recovery or drill'],
+  mode: [(v) => ['state-lost', 'resources-missing', 'intact', 'drill'].includes(v as string), 'state-lost, resources-missing, intact or drill'],
 };
 
 /**

@@ -78,7 +78,7 @@ export function newDeploymentId(now: Date, random: () => number = Math.random): 
 
 /** The open (unfinished) deployment of a stack, if any. */
 export function openDeployment(entries: LedgerEntry[]): DeploymentSummary | undefined {
-  return deployments(entries).find((d) => d.status === 'running' || d.status === 'awaiting-approval');
+  return deployments(entries).find((d) => d.kind !== 'recovery' && d.kind !== 'drill' && (d.status === 'running' || d.status === 'awaiting-approval'));
 }
 
 /** Deploys `artifact` to the idle slot of `stack` and, when every check passes (and approval if required), makes it live. */

@@ -131,6 +131,10 @@ function when(iso: string): string {
 }
 
 function statusText(d: DeploymentSummary): string {
+  if (d.kind === 'recovery' || d.kind === 'drill') {
+    const what = d.kind === 'drill' ? `drill of ${d.slot ?? '?'}` : 'rebuild';
+    return d.recovery ? `${what} ${d.recovery.mode} in ${(d.recovery.ms / 1000).toFixed(1)} s` : `${what} ${d.status}`;
+  }
   if (d.kind !== 'rollback') return d.status;
   return d.status === 'rolled-back' ? `rollback to ${d.slot ?? '?'}` : `rollback ${d.status}`;
 }

@@ -25,6 +25,8 @@ export interface StackStatus {
   liveSince: string | null;
   approvedBy: string[];
   lastDeployment: Pick<DeploymentSummary, 'id' | 'status' | 'version' | 'actor' | 'startedAt'> | null;
+  /** The last `slipway rebuild` or `drill`, with its measured recovery time (null when none passed). */
+  lastRecovery?: { id: string; kind: string; status: string; mode: string | null; ms: number | null; startedAt: string } | null;
   pendingApprovals: { id: string; version: string; since: string; approvers: string[] }[];
 }
 
@@ -48,7 +50,8 @@ export async function statusCommand(opts: StatusOptions): Promise<StackStatus[]>
     const c = loaded.config;
     const entries = await ledger.read(stack);
     const all = deployments(entries);
-    const last = all.at(-1);
+    const last = all.filter((d) => d.kind === 'deploy' || d.kind === 'rollback').at(-1);
+    const recovery = all.filter((d) => d.kind === 'recovery' || d.kind === 'drill').at(-1);
     const live = currentLive(entries);
     let urls = c.target === 'docker' ? { publicUrl: `http://localhost:${c.ports.public}`, testUrl: `http://localhost:${c.ports.test}` } : { publicUrl: null as string | null, testUrl: null as string | null };
     if (c.target === 'aws' && engine) {
@@ -64,6 +67,9 @@ export async function statusCommand(opts: StatusOptions): Promise<StackStatus[]>
       liveSince: live?.since ?? null,
       approvedBy: live?.approvedBy ?? [],
       lastDeployment: last ? { id: last.id, status: last.status, version: last.version, actor: last.actor, startedAt: last.startedAt } : null,
+      lastRecovery: recovery
+        ? { id: recovery.id, kind: recovery.kind, status: recovery.status, mode: recovery.recovery?.mode ?? null, ms: recovery.recovery?.ms ?? null, startedAt: recovery.startedAt }
+        : null,
       pendingApprovals: pendingApprovals(entries).map((p) => ({ id: p.deployment.id, version: p.deployment.version, since: p.since, approvers: p.approvers })),
     });
   }
@@ -83,6 +89,11 @@ export function renderStatus(s: StackStatus): string {
   if (s.lastDeployment) {
     const d = s.lastDeployment;
     lines.push(`  last deployment: ${d.id} ${d.version} ${d.status} by ${d.actor} at ${d.startedAt}`);
+  }
+  if (s.lastRecovery) {
+    const r = s.lastRecovery;
+    const how = r.ms === null ? r.status : `${r.mode}, recovered in ${(r.ms / 1000).toFixed(1)} s`;
+    lines.push(`  last ${r.kind === 'drill' ? 'drill' : 'rebuild'}: ${r.id} ${how} at ${r.startedAt}`);
   }
   for (const p of s.pendingApprovals) lines.push(`  awaiting approval: ${p.id} ${p.version} (approvers: ${p.approvers.join(', ')})`);
   // Versions, actors and reasons come from the ledger and stack files: no escape codes reach the terminal.
