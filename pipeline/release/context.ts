@@ -33,11 +33,14 @@ export function actorOf(flags: PipelineFlags, env: CommandContext['env']): strin
   return flags.actor ?? env.SLIPWAY_ACTOR ?? env.GITHUB_ACTOR ?? safeUser();
 }
 
-export function pulumiEngineFor(ctx: CommandContext): EnginePort {
+/** The engine on the Pulumi CLI; `targetOf` answers first for stacks whose file is not written yet. */
+export function pulumiEngineFor(ctx: CommandContext, targetOf?: (stack: string) => string | undefined): EnginePort {
   return createPulumiEngine({
     root: ctx.cwd,
     env: ctx.env as NodeJS.ProcessEnv,
     targetOf: (stack) => {
+      const known = targetOf?.(stack);
+      if (known) return known;
       const v = loadStackFile(stack, ctx.cwd);
       return v.ok ? v.config.target : undefined;
     },
