@@ -11,11 +11,14 @@ import { DEFAULT_TIMING, knobsOf, newDeploymentId, type DeployContext } from '..
 import { formatSmokeReport } from '../release/smoke';
 import type { LedgerEventData, LedgerEventInput, StartedData } from '../ledger/events';
 import { artifactStoreFor, preflightArtifacts, slotArtifacts, type ArtifactStore } from './artifacts';
+import { refuseOrphans, type DockerObjects } from './orphans';
 import { modeAfterRefresh, rebuiltCount, recoveryPlan, type RecoveryMode, type RouteCheck } from './plan';
 
 export interface RecoveryContext extends DeployContext {
   /** Where the pre-flight looks for artifacts (default: the Docker engine or ECR, by target). */
   artifacts?: (config: SlipwayConfig) => ArtifactStore;
+  /** Which of a Docker environment's containers and network exist (default: ask the Docker engine). */
+  dockerObjects?: (objects: DockerObjects) => Promise<{ containers: string[]; network?: string }>;
 }
 
 export interface RebuildOptions {
@@ -64,6 +67,7 @@ export async function rebuild(ctx: RecoveryContext, stack: string, opts: Rebuild
   const existing = await ctx.engine.findStack(stack);
   const plan = recoveryPlan(stack, config, existing !== undefined);
   const checkedArtifacts = await preflight(ctx, stack, config);
+  if (!existing && config.target === 'docker') await refuseOrphans(stack, config, ctx.dockerObjects);
 
   const id = `v-${(ctx.newId ?? (() => newDeploymentId(ctx.now())))().replace(/^d-/, '')}`;
   const live = config.release.live;

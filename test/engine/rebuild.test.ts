@@ -4,7 +4,7 @@
 // other ports; `slipway drill` rebuilding the idle slot without touching the live one. One project, in
 // order: two releases deployed first (2.0.0 live in green, 1.0.0 idle in blue).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { docker } from '../support/docker';
@@ -45,6 +45,29 @@ afterAll(async () => {
 });
 
 describe.sequential('slipway rebuild and drill on the real engine (local stack)', () => {
+  it('state deleted while the containers still run: refused before anything changes, naming each survivor', async () => {
+    const n = p.names('local');
+    const state = join(p.dir, '.slipway', 'state');
+    const aside = `${state}.aside`;
+    renameSync(state, aside);
+    try {
+      const before = await ids();
+      const lines = ledgerLines();
+      const { r } = await rebuild();
+      expect(r.exitCode, r.all).toBe(1);
+      expect(r.stderr).toContain(
+        `stack local: its state is gone but container ${n.blue}, container ${n.green}, container ${n.router}, network ${n.network} still exist; ` +
+          `remove them (docker rm -f ${n.blue} ${n.green} ${n.router} && docker network rm ${n.network}) or restore the state`,
+      );
+      expect(await ids()).toEqual(before);
+      expect(ledgerLines()).toBe(lines);
+      expect(existsSync(state)).toBe(false);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+      renameSync(aside, state);
+    }
+  });
+
   it('state and every container and the network deleted: both slots come back with their releases, the live one live', async () => {
     const n = p.names('local');
     await docker(['rm', '-f', n.blue, n.green, n.router]);
