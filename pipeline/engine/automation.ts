@@ -92,9 +92,11 @@ export function createPulumiEngine(opts: PulumiEngineOptions): EnginePort {
   const select = async (stackName: string, create = true): Promise<StackHandle | undefined> => {
     cli ??= (opts.resolveCli ?? resolvePulumiCli)(opts.root);
     const pulumiCommand = await cli;
-    const envVars = engineEnv(opts.root, opts.targetOf?.(stackName), env);
-    if (envVars.PULUMI_BACKEND_URL) {
-      const dir = fileURLToPath(envVars.PULUMI_BACKEND_URL);
+    const defaults = engineEnv(opts.root, opts.targetOf?.(stackName), env);
+    // The CLI runs with the command's environment (which need not be this process's), plus defaults.
+    const envVars = { ...definedEntries(env), ...defaults };
+    if (defaults.PULUMI_BACKEND_URL) {
+      const dir = fileURLToPath(defaults.PULUMI_BACKEND_URL);
       // The file backend wants its directory to exist before the first `stack init`; without it, no stack.
       if (!create && !existsSync(dir)) return undefined;
       mkdirSync(dir, { recursive: true });
@@ -137,6 +139,12 @@ export function createPulumiEngine(opts: PulumiEngineOptions): EnginePort {
 export function hasLanguageHost(cliPath: string, env: NodeJS.ProcessEnv = process.env): boolean {
   const dirs = [dirname(cliPath), ...(env.PATH ?? '').split(delimiter).filter(Boolean)];
   return dirs.some((dir) => existsSync(join(dir, 'pulumi-language-nodejs')));
+}
+
+function definedEntries(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 function wrapStack(stack: auto.Stack): StackHandle {
