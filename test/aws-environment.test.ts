@@ -165,6 +165,16 @@ describe('routing', () => {
     }
   });
 
+  it('nothing sticks a client to a slot: no group stickiness on the weighted forward, none on the target groups', () => {
+    for (const p of [blueLive, greenLive]) {
+      const [action] = actions(p, 80) as { forward: { stickiness?: { enabled: boolean } } }[];
+      expect(action!.forward.stickiness).toEqual({ enabled: false, duration: 1 });
+      for (const slot of SLOTS) {
+        expect(byName(p, T.targetGroup, NAMES.targetGroup(slot)).inputs.stickiness).toEqual({ enabled: false, type: 'lb_cookie' });
+      }
+    }
+  });
+
   it('puts the load balancer in the public subnets behind its own security group', () => {
     const alb = byName(bare, T.alb, NAMES.loadBalancer).inputs;
     expect(alb).toMatchObject({ internal: false, loadBalancerType: 'application', securityGroups: [idOf(byName(bare, T.sg, NET.securityGroup('alb')))] });

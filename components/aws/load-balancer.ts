@@ -36,12 +36,19 @@ export const HEALTH_CHECK = { interval: 10, timeout: 5, healthyThreshold: 2, unh
 /** Seconds a draining target keeps in-flight requests; short, since slots are not scaled in on a switch. */
 export const DEREGISTRATION_DELAY = 30;
 
-/** Production listener action: a weighted forward to both slots, all weight on the live one. */
+/**
+ * Production listener action: a weighted forward to both slots, all weight on the live one. Group
+ * stickiness is off, stated rather than left to the default: sticky clients would keep reaching the
+ * old slot after a switch (the weights apply per request only without it) and get 503s once it drains.
+ */
 export function productionAction<T>(live: Slot, targetGroupArns: Record<Slot, T>) {
   const weights = productionWeights(live);
   return {
     type: 'forward',
-    forward: { targetGroups: SLOTS.map((slot) => ({ arn: targetGroupArns[slot], weight: weights[slot] })) },
+    forward: {
+      targetGroups: SLOTS.map((slot) => ({ arn: targetGroupArns[slot], weight: weights[slot] })),
+      stickiness: { enabled: false, duration: 1 },
+    },
   };
 }
 
@@ -113,6 +120,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
         port: args.appPort,
         vpcId: args.vpcId,
         deregistrationDelay: DEREGISTRATION_DELAY,
+        // No target stickiness either: a cookie pinning a client to a target outlives a switch.
+        stickiness: { enabled: false, type: 'lb_cookie' },
         healthCheck: { enabled: true, protocol: 'HTTP', port: 'traffic-port', path: args.healthPath, ...HEALTH_CHECK },
         tags: args.slotTags[slot],
       },
