@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import type * as auto from '@pulumi/pulumi/automation';
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent, PreviewStep } from '../pipeline/engine/port';
-import { UserError } from '../pipeline/cli/errors';
+import { EngineFailed, exitCodeFor, UserError } from '../pipeline/cli/errors';
 import { driftOf } from '../pipeline/review/drift';
-import { collect, createPulumiEngine, engineEnv, hasLanguageHost, localCliDir, resolvePulumiCli, sdkVersion } from '../pipeline/engine/automation';
+import { collect, createPulumiEngine, engineEnv, engineErrorLine, hasLanguageHost, localCliDir, resolvePulumiCli, sdkVersion } from '../pipeline/engine/automation';
 import { inlineProgram, projectOf } from '../pipeline/engine/program';
 import { ROOT } from './mocks';
 
@@ -137,5 +137,24 @@ describe('inline program (a CLI without the Node.js language host)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a failed engine operation', () => {
+  it('is one line from the CLI output, the provider’s own error, and exit 1', () => {
+    const message = [
+      'code: -2',
+      ' stdout: ',
+      ' stderr: Command failed with exit code 1: pulumi up --yes --skip-preview --stack local --non-interactive',
+      'Updating (local):',
+      ' +  docker:index:Container e2e-router-container creating (0s) error: docker start f548: Error response from daemon: bind: address already in use',
+      '  docker:index:Container (e2e-router-container):',
+      '    error: docker start f548: Error response from daemon: bind: address already in use',
+      '  pulumi:pulumi:Stack (slipway-local):',
+      '    error: update failed',
+    ].join('\n');
+    expect(engineErrorLine(new Error(message))).toBe('error: docker start f548: Error response from daemon: bind: address already in use');
+    expect(engineErrorLine(new Error('x'.repeat(400)))).toHaveLength(300);
+    expect(exitCodeFor(new EngineFailed('stack local: error: …'))).toBe(1);
   });
 });

@@ -42,6 +42,14 @@ export class UsageError extends UserError {}
 /** A check ran and failed: smoke test, health check, alarm, policy. */
 export class CheckFailed extends SlipwayError {}
 
+/** An engine operation (a `pulumi up`, refresh, …) failed: a provider's error, not a bug in Slipway. */
+export class EngineFailed extends SlipwayError {
+  constructor(problem: string, options?: { cause?: unknown }) {
+    super(problem);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
 /** Another deployment holds the stack (Pulumi's stack lock); nothing was changed. */
 export class LockHeld extends SlipwayError {}
 
@@ -65,7 +73,7 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof AwaitingApproval) return EXIT.awaitingApproval;
   if (error instanceof DriftDetected) return EXIT.drift;
   if (error instanceof LockHeld) return EXIT.lockHeld;
-  if (error instanceof UserError || error instanceof CheckFailed) return EXIT.failure;
+  if (error instanceof UserError || error instanceof CheckFailed || error instanceof EngineFailed) return EXIT.failure;
   return EXIT.internal;
 }
 

@@ -9,7 +9,7 @@ import { SemVer } from 'semver';
 import * as auto from '@pulumi/pulumi/automation';
 import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle } from './port';
 import { parseConfigValue } from '../../stacks/load';
-import { firstLine, LockHeld, UserError } from '../cli/errors';
+import { EngineFailed, firstLine, LockHeld, SlipwayError, UserError } from '../cli/errors';
 import { inlineProgram, projectOf } from './program';
 
 export interface PulumiEngineOptions {
@@ -279,8 +279,25 @@ async function guard<T>(stack: string, fn: () => Promise<T>): Promise<T> {
     if (e instanceof auto.ConcurrentUpdateError) {
       throw new LockHeld(`stack ${stack} is locked by another update in progress; wait for it, or if it died, run \`pulumi cancel --stack ${stack}\``);
     }
+    // A failed engine operation is the environment's problem, not a bug: one line, exit 1. A missing
+    // stack stays itself (findStack answers it).
+    if (e instanceof auto.CommandError && !(e instanceof auto.StackNotFoundError)) {
+      throw new EngineFailed(`stack ${stack}: ${engineErrorLine(e)}`, { cause: e });
+    }
     throw e;
   }
+}
+
+/**
+ * The line that says why a CLI run failed: its last `error: …` line other than the generic "update
+ * failed" (a provider's own message), else its first line; cut at 300 characters.
+ */
+export function engineErrorLine(e: unknown): string {
+  if (e instanceof SlipwayError) return firstLine(e);
+  const lines = String(e instanceof Error ? e.message : e).split('\n').map((l) => l.trim());
+  const errors = lines.filter((l) => /^error: /.test(l) && !/^error: update failed$/.test(l));
+  const line = errors.at(-1) ?? firstLine(e);
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
 function numbers(m: Record<string, number | undefined> | undefined): Record<string, number> {

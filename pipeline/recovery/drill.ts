@@ -8,7 +8,8 @@ import { CheckFailed, SlipwayError, UserError } from '../cli/errors';
 import { loadConfig, newDeploymentId } from '../release/deploy';
 import { slotArtifacts } from './artifacts';
 import { rebuiltCount, slotWorkloadUrns } from './plan';
-import { engineErrorLine, preflight, record, recordStarted, smokeRoute, stepper, type RecoveryContext } from './rebuild';
+import { engineErrorLine } from '../engine/automation';
+import { preflight, record, recordStarted, smokeRoute, stepper, type RecoveryContext } from './rebuild';
 import type { Slot } from '../../stacks/schema';
 
 export interface DrillOutcome {

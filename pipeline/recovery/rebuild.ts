@@ -6,6 +6,7 @@
 import type { SlipwayConfig } from '../../stacks/schema';
 import { configHash } from '../../stacks/validate';
 import type { StackHandle } from '../engine/port';
+import { engineErrorLine } from '../engine/automation';
 import { CheckFailed, firstLine, SlipwayError, UserError } from '../cli/errors';
 import { DEFAULT_TIMING, knobsOf, newDeploymentId, type DeployContext } from '../release/deploy';
 import { formatSmokeReport } from '../release/smoke';
@@ -181,13 +182,6 @@ export function record<T extends keyof LedgerEventData>(ctx: RecoveryContext, st
  * The line that says what went wrong: an engine failure's message is the CLI's whole output, whose
  * first line is `code: 255`; its most specific `error:` line (a resource's) says why.
  */
-export function engineErrorLine(e: unknown): string {
-  if (e instanceof SlipwayError) return firstLine(e);
-  const lines = String(e instanceof Error ? e.message : e).split('\n').map((l) => l.trim());
-  const errors = lines.filter((l) => /^error: /.test(l) && !/^error: update failed$/.test(l));
-  const line = errors.at(-1) ?? firstLine(e);
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
-}
 
 function changesText(changes: Record<string, number>): string {
   const parts = Object.entries(changes).filter(([op, n]) => op !== 'same' && n > 0).map(([op, n]) => `${n} ${op}`);
