@@ -10,7 +10,7 @@
 //
 //   npm run bench:rebuild     (needs `npm run engine:build`, `npm run images:local`, a Docker engine)
 import { readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../test/support/ports';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
@@ -105,15 +105,5 @@ async function floorMs(image: { digest: string; version: string; port: number },
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 await main();

@@ -9,7 +9,8 @@
 import { renderNginxConfig, SLOT_HEADER, type RouterRuntime } from '../components/docker/nginxConfig';
 import type { Slot } from '../stacks/schema';
 import { startLoad, type Load } from '../test/support/load';
-import { freePort, startNginx, startSlotServer, type NginxProcess } from '../test/support/nginx';
+import { startNginx, startSlotServer, type NginxProcess } from '../test/support/nginx';
+import { freePorts } from '../test/support/ports';
 
 const CONCURRENCY = 4;
 const SWITCH_TIMEOUT_MS = 10_000;
@@ -40,7 +41,8 @@ async function main(): Promise<number> {
   let nginx: NginxProcess | undefined;
   let load: Load | undefined;
   try {
-    const listen = { public: await freePort(), test: await freePort() };
+    const [pub, test] = await freePorts(2);
+    const listen = { public: pub!, test: test! };
     let runtime: RouterRuntime | undefined;
     const render = (live: Slot) =>
       renderNginxConfig({

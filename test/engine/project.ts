@@ -3,7 +3,6 @@
 // images, driven the way a user drives it: `node bin/slipway.mjs …` in a shell that sourced
 // test/providers/env.sh, against the CLI that `npm run engine:build` made.
 import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -11,6 +10,7 @@ import { stringify } from 'yaml';
 import { ROOT, rawStack } from '../mocks';
 import { docker, ensureNodeBaseImage, requireDockerEngine } from '../support/docker';
 import { ensureNginxImage } from '../support/nginxImage';
+import { freePorts } from '../support/ports';
 
 export const CLI = join(ROOT, '.slipway', 'pulumi', 'bin', 'pulumi');
 const ENV_SH = join(ROOT, 'test', 'providers', 'env.sh');
@@ -55,7 +55,8 @@ export async function engineProject(label: string): Promise<EngineProject> {
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   // An app name per project keeps its containers apart from a developer's own local stack.
   const app = `e2e-${label}`.slice(0, 20).replace(/-+$/, '');
-  const ports = { public: await freePort(), test: await freePort() };
+  const [publicPort, testPort] = await freePorts(2);
+  const ports = { public: publicPort!, test: testPort! };
   const names = (stack: string) => ({
     blue: `${app}-${stack}-blue`,
     green: `${app}-${stack}-green`,
@@ -131,15 +132,4 @@ export async function versionAt(url: string): Promise<string> {
 /** Container id of `name`, or '' when it does not exist. */
 export async function containerId(name: string): Promise<string> {
   return (await docker(['inspect', '-f', '{{.Id}}', name]).catch(() => '')).trim();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { docker } from '../support/docker';
+import { freePorts } from '../support/ports';
 import { containerId, engineProject, versionAt, type EngineProject } from './project';
 
 let p: EngineProject;
@@ -143,7 +144,7 @@ describe.sequential('slipway rebuild and drill on the real engine (local stack)'
   });
 
   it('--into creates a second local environment on other ports that serves the same releases', async () => {
-    const ports = await Promise.all([0, 1].map(() => freePort()));
+    const ports = await freePorts(2);
     other.public = ports[0]!;
     other.test = ports[1]!;
     const bad = await p.slipway(['rebuild', '--stack', 'local', '--into', 'copy', '--set', 'slipway:release.live=blue']);
@@ -197,15 +198,3 @@ describe.sequential('slipway rebuild and drill on the real engine (local stack)'
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = (srv.address() as { port: number });
-      srv.close(() => resolve(port));
-    });
-  });
-}

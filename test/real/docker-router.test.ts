@@ -29,7 +29,7 @@ import {
   TEST_LABEL,
 } from '../support/docker';
 import { get, sleep, startLoad, type Load, type LoadStats } from '../support/load';
-import { freePort } from '../support/nginx';
+import { freePorts } from '../support/ports';
 import { ensureNginxImage } from '../support/nginxImage';
 
 const CONTAINER = 'docker:index/container:Container';
@@ -156,8 +156,8 @@ async function setUp(): Promise<void> {
     if (v === '1.0.0') v1 = a;
     else v2 = a;
   }
-  ports = { public: await freePort(), test: await freePort() };
-  while (ports.test === ports.public) ports.test = await freePort();
+  const [pub, test] = await freePorts(2);
+  ports = { public: pub!, test: test! };
 
   initial = await planRelease({ live: 'blue', blue: v1, green: v2 });
   urls = initial.outputs as Routes;

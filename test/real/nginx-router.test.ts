@@ -7,12 +7,12 @@ import type { Slot } from '../../stacks/schema';
 import {
   checkConfig,
   findNginx,
-  freePort,
   startNginx,
   startSlotServer,
   type NginxProcess,
   type SlotServer,
 } from '../support/nginx';
+import { freePorts } from '../support/ports';
 import { get, startLoad, type Load } from '../support/load';
 
 describe('router on a real nginx', () => {
@@ -28,7 +28,8 @@ describe('router on a real nginx', () => {
     findNginx(); // a clear error, before anything starts, when nginx is not installed
     blue = await startSlotServer('blue', '1.0.0');
     green = await startSlotServer('green', '1.1.0');
-    ports = { public: await freePort(), test: await freePort() };
+    const [pub, test] = await freePorts(2);
+    ports = { public: pub!, test: test! };
     const both = { blue: { host: '127.0.0.1', port: blue.port }, green: { host: '127.0.0.1', port: green.port } };
     let runtime: RouterRuntime | undefined;
     render = (live, upstreams = both) => renderNginxConfig({ live, upstreams, listen: ports, bindAddress: '127.0.0.1', runtime: runtime! });

@@ -6,7 +6,7 @@ import { UNKNOWN } from '../providers/common';
 import { dockerProvider } from '../providers/docker/provider';
 import { CONTAINER, NETWORK, REMOTE_IMAGE, type ContainerInputs } from '../providers/docker/schema';
 import { docker, ensureNodeBaseImage, imageExists, removeContainers, removeImages, requireDockerEngine, TEST_LABEL } from '../support/docker';
-import { freePort } from '../support/nginx';
+import { freePort } from '../support/ports';
 
 const RUN = `pdd-${process.pid}`;
 const urn = (type: string, name: string) => `urn:pulumi:local::slipway::${type}::${name}`;

@@ -26,15 +26,6 @@ export function findNginx(): string {
   return NGINX_BIN;
 }
 
-/** A port that was free a moment ago (bound on port 0, then released). */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 export interface SlotServer {
   slot: string;
   version: string;

@@ -6,8 +6,9 @@
 //   afterAll(() => servers.closeAll());
 //   const app = await servers.start({ routes: appRoutes({ version: '1.2.3' }) });
 //   fetch(app.url + '/version');
+import { freePort } from './ports';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 
 /** What to answer one request with. */
 export interface Reply {
@@ -153,16 +154,4 @@ async function startServer(opts: ServerOptions): Promise<TestServer> {
   }
 
   return handle;
-}
-
-/** A port that was free a moment ago (bound on port 0, then released). */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
