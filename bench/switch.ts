@@ -1,7 +1,10 @@
 // Switch benchmark: a real nginx on 127.0.0.1 in front of two real HTTP slots, under continuous
-// keep-alive load, switched blue -> green (a switch) and back (a rollback) N times by rewriting the
-// config the router renders and reloading. Prints one JSON line:
-//   {"requests","failed","retried","switches","switch_ms_p50","switch_ms_max","rollback_ms","rollback_ms_max"}
+// keep-alive load from a client that never retries (an API client, a POST), switched blue -> green (a
+// switch) and back (a rollback) N times by rewriting the config the router renders and reloading, with
+// at least MIN_REQUESTS requests over the switches. Prints one JSON line:
+//   {"requests","failed","reset_connections","switches","switch_ms_p50","switch_ms_max","rollback_ms","rollback_ms_max"}
+// failed: requests that got no 2xx; reset_connections: those of them whose kept-alive connection was
+// reset before any answer (what a reload does to idle connections; a browser would resend those GETs).
 // switch_ms: from the reload signal to the first response served by the new slot. rollback_ms: the
 // same for the switch back (p50; rollback_ms_max the worst). Exits 1 if any request failed.
 //
@@ -12,9 +15,11 @@ import { startLoad, type Load } from '../test/support/load';
 import { startNginx, startSlotServer, type NginxProcess } from '../test/support/nginx';
 import { freePorts } from '../test/support/ports';
 
-const CONCURRENCY = 4;
+const CONCURRENCY = 8;
 const SWITCH_TIMEOUT_MS = 10_000;
-const DEADLINE_MS = 180_000;
+const DEADLINE_MS = 300_000;
+/** Requests the load must have made over all the switches (spread evenly between them). */
+const MIN_REQUESTS = 100_000;
 
 function count(): number {
   const raw = process.argv[2] ?? process.env.SLIPWAY_BENCH_SWITCHES ?? '20';
@@ -56,7 +61,7 @@ async function main(): Promise<number> {
       runtime = rt;
       return render('blue');
     }, [listen.public, listen.test]);
-    load = startLoad(`http://127.0.0.1:${listen.public}/`, { concurrency: CONCURRENCY, slotHeader: SLOT_HEADER });
+    load = startLoad(`http://127.0.0.1:${listen.public}/`, { concurrency: CONCURRENCY, slotHeader: SLOT_HEADER, retry: false });
     await load.firstFrom('blue', 0, SWITCH_TIMEOUT_MS);
 
     const router = nginx;
@@ -73,16 +78,24 @@ async function main(): Promise<number> {
 
     const switches: number[] = [];
     const rollbacks: number[] = [];
+    // Traffic between switches, so MIN_REQUESTS are spread over them rather than made after them.
+    const perSwitch = Math.ceil(MIN_REQUESTS / (2 * n));
+    const dwell = async () => {
+      const target = running.stats.requests + perSwitch;
+      while (running.stats.requests < target && Date.now() - started < DEADLINE_MS) await new Promise((r) => setTimeout(r, 20));
+    };
     for (let i = 0; i < n && Date.now() - started < DEADLINE_MS; i++) {
       switches.push(await switchTo('green'));
+      await dwell();
       rollbacks.push(await switchTo('blue'));
+      await dwell();
     }
     const stats = await load.stop();
     load = undefined;
     const result = {
       requests: stats.requests,
       failed: stats.failed,
-      retried: stats.retried,
+      reset_connections: stats.resets,
       switches: switches.length,
       switch_ms_p50: round(percentile(switches, 50)),
       switch_ms_max: round(Math.max(...switches)),

@@ -20,6 +20,8 @@ export interface LoadStats {
   failures: string[];
   /** Requests sent again because a reused keep-alive connection was closed before any answer. */
   retried: number;
+  /** Requests whose reused keep-alive connection was reset before any answer (retried or not). */
+  resets: number;
   /** Successful responses per slot. */
   bySlot: Record<string, number>;
 }
@@ -38,12 +40,14 @@ type Attempt = { ok: Observation } | { error: NodeJS.ErrnoException; reused: boo
  * router. Any non-2xx status or transport error counts as failed, with one exception every HTTP client
  * makes (RFC 9112 section 9.3.1): a GET sent on a reused
  * idle connection that the server closed before answering is sent once more, on a new connection.
- * Those are counted in `retried`; if the retry fails too, the request failed.
+ * Those are counted in `retried`; if the retry fails too, the request failed. With `retry: false` the
+ * client behaves like an API client or a POST: nothing is sent twice, and such a reset is a failure.
+ * Either way every such reset is counted in `resets`.
  */
-export function startLoad(url: string, opts: { concurrency?: number; slotHeader: string }): Load {
+export function startLoad(url: string, opts: { concurrency?: number; slotHeader: string; retry?: boolean }): Load {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency ?? 4 });
   const header = opts.slotHeader.toLowerCase();
-  const stats: LoadStats = { requests: 0, failed: 0, failures: [], retried: 0, bySlot: {} };
+  const stats: LoadStats = { requests: 0, failed: 0, failures: [], retried: 0, resets: 0, bySlot: {} };
   const waiters = new Set<{ slot: string; since: number; resolve: (o: Observation) => void }>();
   let running = true;
   // Requests each socket has carried. Node's req.reusedSocket stays false for a request that waited
@@ -76,7 +80,8 @@ export function startLoad(url: string, opts: { concurrency?: number; slotHeader:
 
   const once = async () => {
     let a = await attempt(false);
-    if ('error' in a && a.reused && a.error.code === 'ECONNRESET') {
+    if ('error' in a && a.reused && a.error.code === 'ECONNRESET') stats.resets++;
+    if ('error' in a && a.reused && a.error.code === 'ECONNRESET' && opts.retry !== false) {
       stats.retried++;
       // On a new connection: another idle one from the pool may be closing too.
       a = await attempt(true);
