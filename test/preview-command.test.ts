@@ -10,7 +10,7 @@ import { previewCommand, registerPreview } from '../pipeline/cli/commands/previe
 import type { PreviewResult } from '../pipeline/engine/port';
 import { CheckFailed, EXIT, exitCodeFor, LockHeld } from '../pipeline/cli/errors';
 import { memorySink } from '../pipeline/cli/output';
-import { code, PREVIEW_MARKER, type PreviewSummary } from '../pipeline/review/preview';
+import { PREVIEW_MARKER, type PreviewSummary } from '../pipeline/review/preview';
 import { listStacks } from '../stacks/load';
 import { EngineDouble } from './support/engineDouble';
 import { ROOT } from './mocks';

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../pipeline/cli/errors';
-import { code, fromEngine, parsePreviewDocument, renderMarkdown, summarise, type StackPreview } from '../pipeline/review/preview';
-import { shortType, UNKNOWN_VALUE } from '../pipeline/review/values';
+import { fromEngine, parsePreviewDocument, renderMarkdown, summarise, type StackPreview } from '../pipeline/review/preview';
+import { UNKNOWN_VALUE } from '../pipeline/review/values';
 import { ROOT } from './mocks';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'pulumi');

@@ -1,8 +1,8 @@
 // The engine port on Pulumi's Automation API: a LocalWorkspace over this project directory, so the
 // CLI reads Pulumi.yaml (and its stackConfigDir: stacks) exactly as `pulumi up` does.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import { SemVer } from 'semver';
@@ -220,7 +220,7 @@ async function exportEncrypted(stack: auto.Stack): Promise<unknown> {
   if (isAbsolute(cli)) env.PATH = `${dirname(cli)}${delimiter}${env.PATH ?? process.env.PATH ?? ''}`;
   const args = ['stack', 'export', '--stack', stack.name, '--non-interactive'];
   const r = await execa(cli, args, { cwd: ws.workDir, env, reject: false, maxBuffer: 2 ** 30, stripFinalNewline: false });
-  if (r.exitCode !== 0) throw new Error(`pulumi ${args.join(' ')} exited with ${r.exitCode}: ${firstLine(r.stderr || r.stdout)}`);
+  if (r.exitCode !== 0) throw new EngineFailed(`stack ${stack.name}: pulumi stack export exited with ${r.exitCode}: ${engineErrorLine(new Error(r.stderr || r.stdout))}`);
   return JSON.parse(r.stdout) as unknown;
 }
 

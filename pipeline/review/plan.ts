@@ -4,12 +4,9 @@
 // only the cloud can know are returned as marked placeholders, so they show up as such, never
 // invented. Secrets stay marked (inputs and outputs as secret envelopes) for the renderers to mask.
 import * as pulumi from '@pulumi/pulumi';
-import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { relative } from 'node:path';
 import { readStackConfig, stackFile } from '../../stacks/load';
 import { validateStackConfig } from '../../stacks/validate';
-import { UserError } from '../cli/errors';
 import { programFile, projectOf, runProgramModule } from '../engine/program';
 import { isObject, isSecureConfig, SECRET_TEXT, secretValue } from './values';
 

@@ -1,7 +1,6 @@
 // A load generator for the router tests and benchmarks: continuous keep-alive GETs through a router,
 // counting failures and retries, and noting when each slot first answers; plus one-off GETs.
 import { Agent, request } from 'node:http';
-import type { Socket } from 'node:net';
 
 /** One response as the load generator saw it. */
 export interface Observation {
