@@ -5,11 +5,11 @@
 // the network are not targeted, so the engine leaves them exactly as they are.
 import { idleSlotOf } from '../../components/slots';
 import { CheckFailed, SlipwayError, UserError } from '../cli/errors';
-import { loadConfig, newDeploymentId } from '../release/deploy';
+import { loadConfig, newDeploymentId, record } from '../release/deploy';
 import { slotArtifacts } from './artifacts';
 import { rebuiltCount, slotWorkloadUrns } from './plan';
 import { engineErrorLine } from '../engine/automation';
-import { preflight, record, recordStarted, smokeRoute, stepper, type RecoveryContext } from './rebuild';
+import { preflight, recordStarted, smokeRoute, stepper, type RecoveryContext } from './rebuild';
 import type { Slot } from '../../stacks/schema';
 
 export interface DrillOutcome {

@@ -8,9 +8,10 @@ import { configHash } from '../../stacks/validate';
 import type { StackHandle } from '../engine/port';
 import { engineErrorLine } from '../engine/automation';
 import { CheckFailed, firstLine, SlipwayError, UserError } from '../cli/errors';
-import { DEFAULT_TIMING, knobsOf, newDeploymentId, type DeployContext } from '../release/deploy';
+import { changesText, DEFAULT_TIMING, knobsOf, newDeploymentId, record, type DeployContext } from '../release/deploy';
+import { digestOf } from '../../components/slots';
 import { formatSmokeReport } from '../release/smoke';
-import type { LedgerEventData, LedgerEventInput, StartedData } from '../ledger/events';
+import type { LedgerEventData, StartedData } from '../ledger/events';
 import { artifactStoreFor, preflightArtifacts, slotArtifacts, type ArtifactStore } from './artifacts';
 import { refuseOrphans, type DockerObjects } from './orphans';
 import { modeAfterRefresh, rebuiltCount, recoveryPlan, type RecoveryMode, type RouteCheck } from './plan';
@@ -163,7 +164,7 @@ export async function recordStarted(ctx: RecoveryContext, stack: string, id: str
   if (!r.image || !r.version) throw new UserError(`stack ${stack}: slot ${slot} has no release`);
   await record(ctx, stack, id, 'started', {
     artifact: r.image,
-    digest: r.image.slice(r.image.lastIndexOf('@') + 1),
+    digest: digestOf(r.image),
     version: r.version,
     actor: ctx.actor,
     slot,
@@ -172,18 +173,4 @@ export async function recordStarted(ctx: RecoveryContext, stack: string, id: str
     knobs: knobsOf(config),
     kind,
   });
-}
-
-export function record<T extends keyof LedgerEventData>(ctx: RecoveryContext, stack: string, deploymentId: string, type: T, data: LedgerEventData[T]) {
-  return ctx.ledger.append(stack, { deploymentId, type, data } as LedgerEventInput);
-}
-
-/**
- * The line that says what went wrong: an engine failure's message is the CLI's whole output, whose
- * first line is `code: 255`; its most specific `error:` line (a resource's) says why.
- */
-
-function changesText(changes: Record<string, number>): string {
-  const parts = Object.entries(changes).filter(([op, n]) => op !== 'same' && n > 0).map(([op, n]) => `${n} ${op}`);
-  return parts.length ? parts.join(', ') : 'no changes';
 }

@@ -376,7 +376,8 @@ function alarmNamesOf(outputs: Record<string, unknown>, slot: Slot): string[] {
   return all?.[slot] ?? [];
 }
 
-function record<T extends EventType>(ctx: DeployContext, stack: string, deploymentId: string, type: T, data: LedgerEventData[T]) {
+/** Appends one event of a deployment (or a rollback, rebuild or drill) to the stack's ledger. */
+export function record<T extends EventType>(ctx: DeployContext, stack: string, deploymentId: string, type: T, data: LedgerEventData[T]) {
   return ctx.ledger.append(stack, { deploymentId, type, data } as LedgerEventInput);
 }
 
@@ -386,7 +387,8 @@ export function knobsOf(config: SlipwayConfig): Record<string, unknown> {
   return knobs;
 }
 
-function changesText(changes: Record<string, number>): string {
+/** An engine operation's changes for people: `2 create, 1 update`, or `no changes`. */
+export function changesText(changes: Record<string, number>): string {
   const parts = Object.entries(changes).filter(([op, n]) => op !== 'same' && n > 0).map(([op, n]) => `${n} ${op}`);
   return parts.length ? parts.join(', ') : 'no changes';
 }
