@@ -3,6 +3,7 @@
 // reaching that head with that hash — so cutting entries off the end, or rewriting lines and every
 // later hash, is caught too.
 import { dataProblem, DEPLOYMENT_ID_RE, entryHash, GENESIS, type LedgerEntry } from './events';
+import { isObject } from '../review/values';
 
 /** A ledger's head as recorded outside the ledger file: its last anchored entry. */
 export interface AnchorHead {
@@ -50,7 +51,7 @@ const FIELDS: [keyof LedgerEntry, (v: unknown) => boolean, string][] = [
   ['stack', (v) => typeof v === 'string', 'a string'],
   ['deploymentId', (v) => typeof v === 'string' && DEPLOYMENT_ID_RE.test(v), 'a deployment id'],
   ['type', (v) => typeof v === 'string' && v.length > 0, 'an event type'],
-  ['data', (v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'an object'],
+  ['data', isObject, 'an object'],
   ['prev', (v) => typeof v === 'string', 'a hash'],
   ['hash', (v) => typeof v === 'string', 'a hash'],
 ];

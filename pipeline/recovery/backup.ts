@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { AnchorHead } from '../ledger/chain';
 import { canonicalJson } from '../../stacks/validate';
+import { isObject } from '../review/values';
 
 /** The format a backup declares; a reader refuses any other. */
 export const BACKUP_FORMAT = 'slipway-backup/1';
@@ -121,10 +122,6 @@ function shapeProblem(d: Record<string, unknown>): string | undefined {
   }
   if (typeof d.checksum !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(d.checksum)) return 'checksum: must be "sha256:<64 hex>"';
   return undefined;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Why a sound backup is not this stack's: another project or another stack (undefined: it is). */
