@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
+import { environmentNames } from '../../components/naming';
 import { ROOT, rawStack } from '../mocks';
 import { docker, ensureNodeBaseImage, requireDockerEngine } from '../support/docker';
 import { ensureNginxImage } from '../support/nginxImage';
@@ -57,12 +58,11 @@ export async function engineProject(label: string): Promise<EngineProject> {
   const app = `e2e-${label}`.slice(0, 20).replace(/-+$/, '');
   const [publicPort, testPort] = await freePorts(2);
   const ports = { public: publicPort!, test: testPort! };
-  const names = (stack: string) => ({
-    blue: `${app}-${stack}-blue`,
-    green: `${app}-${stack}-green`,
-    router: `${app}-${stack}-router`,
-    network: `${app}-${stack}`,
-  });
+  // The names the program gives them (components/naming.ts), so tests find what it created.
+  const names = (stack: string) => {
+    const n = environmentNames({ app, stack });
+    return { blue: n.container('blue'), green: n.container('green'), router: n.router, network: n.network };
+  };
   const writeStack = (stack: string, edit: StackEdit = {}) => {
     const raw = rawStack('local');
     raw['slipway:app'].name = app;
