@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Three suites: `unit` (fast, no external processes: pure functions, mocks, real local HTTP servers),
-// `real` (Docker engine, nginx, browsers) and `engine` (the real Pulumi CLI built by engine:build, the
+// `real` (Docker engine, HAProxy, browsers) and `engine` (the real Pulumi CLI built by engine:build, the
 // provider doubles and Docker), the slower two run by .ci/run after the unit suite.
 export default defineConfig({
   test: {

@@ -69,6 +69,9 @@ const server = createServer(async (req, res) => {
   }
 });
 
+// Longer than the router keeps idle connections to a slot, so the router, never the app, closes them:
+// a request sent on a connection the app was closing at that moment would fail.
+server.keepAliveTimeout = 75_000;
 server.listen(port, () => {
   const addr = server.address();
   log(`listening on :${typeof addr === 'object' && addr ? addr.port : port} version=${info.version} commit=${info.commit} slot=${info.slot ?? '-'}`);

@@ -253,12 +253,20 @@ const ports = z
   )
   .describe('Host ports (Docker)');
 
+/** The official HAProxy image (Debian-based, current LTS) the local router runs by default. */
+export const ROUTER_IMAGE = 'haproxy:3.2';
+
 const router = z
   .strictObject({
-    image: str('an image reference').min(1, notEmpty).default('nginx:1.27-alpine').describe('nginx image for the router (mirror it for air-gapped machines).'),
+    image: str('an image reference')
+      .min(1, notEmpty)
+      // Slipway's router is HAProxy (switches without a reload); an nginx image from an older stack file would not start.
+      .refine((v) => !/(^|\/)nginx(:|@|$)/.test(v), { error: (i) => `${show(i.input)} is an nginx image; the router is HAProxy: use haproxy:3.2 (or a mirror of it)` })
+      .default(ROUTER_IMAGE)
+      .describe('HAProxy image for the router: an official Debian-based one, which has the bash the switch uses (mirror it for air-gapped machines).'),
   })
-  .default({ image: 'nginx:1.27-alpine' })
-  .describe('The nginx router (Docker)');
+  .default({ image: ROUTER_IMAGE })
+  .describe('The HAProxy router (Docker)');
 
 const common = {
   app,

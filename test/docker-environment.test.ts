@@ -4,11 +4,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOTSTRAP_CONFIG, ROUTER_LISTEN } from '../components/docker/router';
-import { installConfigCommand, RELOAD_TIMEOUT_SECONDS, type RouterConfigState } from '../components/docker/routerConfig';
+import { renderRoutes, routeCommands } from '../components/docker/haproxyConfig';
+import { BOOTSTRAP_ROUTES, containerRouterConfig, ROUTER_CONF_PATH, ROUTER_LISTEN, ROUTES_PATH, RUNTIME_API } from '../components/docker/router';
+import { installRoutesCommand, RUNTIME_API_TIMEOUT_SECONDS, type RouterConfigState } from '../components/docker/routerConfig';
 import type { Plan, PlannedResource } from '../pipeline/review/plan';
 import { DIGEST_A, DIGEST_B, named, ofType, plan } from './mocks';
-import { routesOf } from './support/nginx';
 
 const CONTAINER = 'docker:index/container:Container';
 const NETWORK = 'docker:index/network:Network';
@@ -28,7 +28,7 @@ function planRelease(r: Release): Promise<Plan> {
   });
 }
 
-const routerConfigOf = (p: Plan) => String(named(p, ROUTER_CONFIG, 'shop-router-config').inputs.config);
+const routesOf = (p: Plan) => named(p, ROUTER_CONFIG, 'shop-router-config').inputs.routes;
 const labelsOf = (r: PlannedResource) =>
   Object.fromEntries((r.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
 
@@ -42,12 +42,15 @@ beforeAll(async () => {
 });
 
 describe('Docker environment under mocks', () => {
-  it('routes public to the live slot and test to the idle slot, by network alias', () => {
-    expect(routesOf(routerConfigOf(both)).map((r) => [r.listen, r.slot, r.target])).toEqual([
-      [String(ROUTER_LISTEN.public), 'blue', 'blue:8080'],
-      [String(ROUTER_LISTEN.test), 'green', 'green:8080'],
-    ]);
-    expect(routesOf(routerConfigOf(flipped)).map((r) => r.slot)).toEqual(['green', 'blue']);
+  it('routes public to the live slot and test to the idle slot; the router reaches slots by network alias', () => {
+    expect(routesOf(both)).toEqual({ public: 'blue', test: 'green' });
+    expect(routesOf(flipped)).toEqual({ public: 'green', test: 'blue' });
+    const cfg = named(both, ROUTER_CONFIG, 'shop-router-config').inputs;
+    expect(cfg.routesText).toBe(renderRoutes({ public: 'blue', test: 'green' }));
+    const router = named(both, CONTAINER, 'shop-router-container').inputs;
+    const haproxyCfg = (router.uploads as { file: string; content: string }[])[0]!.content;
+    expect(haproxyCfg).toContain('server blue blue:8080 ');
+    expect(haproxyCfg).toContain('server green green:8080 ');
   });
 
   it('a switch changes only the router config: no container, image or network input moves', () => {
@@ -55,7 +58,7 @@ describe('Docker environment under mocks', () => {
     expect(stable(flipped)).toEqual(stable(both));
     const cfg = (p: Plan) => named(p, ROUTER_CONFIG, 'shop-router-config').inputs;
     expect(cfg(flipped).container).toEqual(cfg(both).container);
-    expect(cfg(flipped).config).not.toEqual(cfg(both).config);
+    expect(cfg(flipped).routes).not.toEqual(cfg(both).routes);
   });
 
   it('runs each slot container from the local image ID in its release digest', () => {
@@ -75,16 +78,19 @@ describe('Docker environment under mocks', () => {
     expect(green.ports ?? []).toEqual([]); // reachable only through the router
   });
 
-  it('publishes the host ports to the router on loopback, and starts it with a config that serves nothing', () => {
+  it('publishes the host ports to the router on loopback, and starts it with routes that serve nothing', () => {
     const router = named(both, CONTAINER, 'shop-router-container').inputs;
-    expect(router).toMatchObject({ name: 'shop-local-router', restart: 'unless-stopped', networksAdvanced: [{ name: 'shop-local' }] });
+    expect(router).toMatchObject({ name: 'shop-local-router', restart: 'unless-stopped', stopSignal: 'SIGUSR1', networksAdvanced: [{ name: 'shop-local' }] });
     expect(router.ports).toEqual([
       { internal: ROUTER_LISTEN.public, external: 8080, ip: '127.0.0.1' },
       { internal: ROUTER_LISTEN.test, external: 8081, ip: '127.0.0.1' },
     ]);
-    expect(router.uploads).toEqual([{ file: '/etc/nginx/nginx.conf', content: BOOTSTRAP_CONFIG }]);
-    expect(routesOf(BOOTSTRAP_CONFIG).map((r) => r.target)).toEqual(['503', '503']);
-    expect(named(both, IMAGE, 'shop-router-image').inputs).toMatchObject({ name: 'nginx:1.27-alpine', keepLocally: true });
+    expect(router.uploads).toEqual([
+      { file: ROUTER_CONF_PATH, content: containerRouterConfig(8080) },
+      { file: ROUTES_PATH, content: renderRoutes(BOOTSTRAP_ROUTES) },
+    ]);
+    expect(BOOTSTRAP_ROUTES).toEqual({ public: 'blue_empty', test: 'green_empty' });
+    expect(named(both, IMAGE, 'shop-router-image').inputs).toMatchObject({ name: 'haproxy:3.2', keepLocally: true });
   });
 
   it('labels the network and every container with the environment, and slot containers with their slot', () => {
@@ -112,13 +118,13 @@ describe('a slot without a release', () => {
     const p = blueOnly;
     expect(ofType(p, CONTAINER).map((r) => r.name).sort()).toEqual(['shop-blue-container', 'shop-router-container']);
     expect(named(p, 'slipway:docker:Slot', 'shop-green')).toBeDefined();
-    expect(routesOf(routerConfigOf(p)).map((r) => [r.slot, r.target])).toEqual([['blue', 'blue:8080'], ['green', '503']]);
+    expect(routesOf(p)).toEqual({ public: 'blue', test: 'green_empty' });
   });
 
   it('an empty stack plans a router answering 503 on both ports', async () => {
     const p = await planRelease({ live: 'blue' });
     expect(ofType(p, CONTAINER).map((r) => r.name)).toEqual(['shop-router-container']);
-    expect(routesOf(routerConfigOf(p)).map((r) => r.target)).toEqual(['503', '503']);
+    expect(routesOf(p)).toEqual({ public: 'blue_empty', test: 'green_empty' });
   });
 });
 
@@ -143,55 +149,66 @@ describe('the RouterConfig provider', () => {
     };
   }
 
-  /** A `docker` stand-in that records its argv and stdin, exiting with `code`. */
-  function fakeDocker(code: number): RouterConfigState['command'] {
-    const bin = join(dir, `docker-${code}`);
-    writeFileSync(bin, `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv"\ncat > "${dir}/stdin"\necho "fake docker failed" >&2\nexit ${code}\n`);
+  const COMMANDS = routeCommands(ROUTES_PATH, { public: 'blue', test: 'green' });
+  const command = (id = 'router-id') => installRoutesCommand(id, ROUTES_PATH, COMMANDS, RUNTIME_API.port);
+
+  /** A `docker` stand-in that records its argv and stdin, prints `stdout` and exits with `code`. */
+  function fakeDocker(code: number, stdout = ''): RouterConfigState['command'] {
+    const bin = join(dir, `docker-${code}-${stdout.length}`);
+    writeFileSync(bin, `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv"\ncat > "${dir}/stdin"\nprintf '%s' '${stdout}'\necho "fake docker failed" >&2\nexit ${code}\n`);
     chmodSync(bin, 0o755);
-    return [bin, ...installConfigCommand('router-id').slice(1)];
+    return [bin, ...command().slice(1)];
   }
+  const HELD = '\n\n0x55d0c1 public blue\n0x55d0c2 test green\n\n';
 
   const state = (over: Partial<RouterConfigState> = {}): RouterConfigState => ({
     container: 'router-id',
-    config: 'events {}\n',
-    command: installConfigCommand('router-id'),
+    routes: { public: 'blue', test: 'green' },
+    routesText: 'public blue\ntest green\n',
+    command: command(),
     ...over,
   });
 
-  it('updates in place when only the config changes, and replaces when the router container does', async () => {
+  it('updates in place when only the routes change, and replaces when the router container does', async () => {
     const p = loadProvider();
-    expect(await p.diff('x', state(), state({ config: 'other' }))).toMatchObject({ changes: true, replaces: [] });
+    expect(await p.diff('x', state(), state({ routes: { public: 'green', test: 'blue' } }))).toMatchObject({ changes: true, replaces: [] });
     expect(await p.diff('x', state(), state())).toMatchObject({ changes: false, replaces: [] });
     expect(await p.diff('x', state(), state({ container: 'new-router' }))).toMatchObject({ changes: true, replaces: ['container'] });
   });
 
-  it('pipes the config into the router container and reloads nginx (serialized code runs standalone)', async () => {
+  it('pipes the map into the router container and checks the map HAProxy answers with (serialized code runs standalone)', async () => {
     const p = loadProvider();
-    const created = await p.create(state({ command: fakeDocker(0), config: 'worker_processes 1;\n' }));
-    expect(created.id).toBe('router-id:nginx.conf');
-    expect(readFileSync(join(dir, 'stdin'), 'utf8')).toBe('worker_processes 1;\n');
-    expect(readFileSync(join(dir, 'argv'), 'utf8').trim().split('\n')).toEqual(installConfigCommand('router-id').slice(1));
-    await p.update('router-id:nginx.conf', created.outs, state({ command: fakeDocker(0), config: 'worker_processes 2;\n' }));
-    expect(readFileSync(join(dir, 'stdin'), 'utf8')).toBe('worker_processes 2;\n');
+    const created = await p.create(state({ command: fakeDocker(0, HELD) }));
+    expect(created.id).toBe('router-id:routes');
+    expect(readFileSync(join(dir, 'stdin'), 'utf8')).toBe('public blue\ntest green\n');
+    expect(readFileSync(join(dir, 'argv'), 'utf8').trim().split('\n').slice(0, 7)).toEqual(command().slice(1, 8));
+    const flippedHeld = '0x1 public green\n0x2 test blue\n';
+    const next = state({ routes: { public: 'green', test: 'blue' }, routesText: 'public green\ntest blue\n', command: fakeDocker(0, flippedHeld) });
+    await p.update('router-id:routes', created.outs, next);
+    expect(readFileSync(join(dir, 'stdin'), 'utf8')).toBe('public green\ntest blue\n');
   });
 
-  it('fails the update with docker\'s own message when the install fails', async () => {
-    await expect(loadProvider().update('x', state(), state({ command: fakeDocker(1) }))).rejects.toThrow(
-      'router config: installing nginx.conf into container router-id failed (exit 1): fake docker failed',
+  it('fails when HAProxy does not hold the routes afterwards, quoting its answer', async () => {
+    await expect(loadProvider().update('x', state(), state({ command: fakeDocker(0, 'entry not found.\n') }))).rejects.toThrow(
+      'router config: applying routes to container router-id failed: HAProxy holds public -> nothing, not blue; its answer: "entry not found."',
     );
   });
 
-  it('installs through a checked temp file, so a config nginx rejects never replaces the running one', () => {
-    const [docker, exec, i, container, sh, c, script] = installConfigCommand('abc123');
-    expect([docker, exec, i, container, sh, c]).toEqual(['docker', 'exec', '-i', 'abc123', 'sh', '-c']);
-    // Checked before it goes live, then reloaded, then waited for: the old workers must stop accepting.
-    expect(script!.startsWith(
-      'cat > /etc/nginx/nginx.conf.next && if ! nginx -t -q -c /etc/nginx/nginx.conf.next; then rm -f /etc/nginx/nginx.conf.next; exit 1; fi' +
-        ' && mv /etc/nginx/nginx.conf.next /etc/nginx/nginx.conf && ',
-    )).toBe(true);
-    expect(script!.indexOf('nginx -s reload')).toBeGreaterThan(script!.indexOf('mv /etc/nginx/nginx.conf.next'));
-    expect(script).toContain(`within ${RELOAD_TIMEOUT_SECONDS}s`);
-    // The script really is valid sh.
-    execFileSync('sh', ['-n', '-c', script!]);
+  it('fails the update with docker\'s own message when the command fails', async () => {
+    await expect(loadProvider().update('x', state(), state({ command: fakeDocker(1) }))).rejects.toThrow(
+      'router config: applying routes to container router-id failed: exit 1: fake docker failed',
+    );
+  });
+
+  it('changes HAProxy first, on the container\'s loopback as root, and replaces the map file only once HAProxy holds it', () => {
+    const argv = installRoutesCommand('abc123', ROUTES_PATH, COMMANDS, 9999);
+    expect(argv.slice(0, 8)).toEqual(['docker', 'exec', '-i', '-u', '0', 'abc123', 'bash', '-c']);
+    expect(argv.slice(9)).toEqual(['slipway-routes', ROUTES_PATH, COMMANDS, '9999']);
+    const script = argv[8]!;
+    expect(script.indexOf('mv "$1.next" "$1"')).toBeGreaterThan(script.indexOf('/dev/tcp/127.0.0.1/$3'));
+    expect(script.indexOf('mv "$1.next" "$1"')).toBeGreaterThan(script.indexOf('does not hold $k -> $v after the change'));
+    expect(script).toContain(`did not answer within ${RUNTIME_API_TIMEOUT_SECONDS}s`);
+    // The script really is valid bash.
+    execFileSync('bash', ['-n', '-c', script]);
   });
 });

@@ -166,6 +166,16 @@ describe('bad input in stack files', () => {
     ]);
   });
 
+  it('refuses an nginx router image (from a stack file written before the router was HAProxy), saying what to use', () => {
+    for (const image of ['nginx:1.27-alpine', 'registry.example.internal/mirror/nginx:1.27', 'nginx', 'nginx@sha256:' + 'a'.repeat(64)]) {
+      expect(check((r) => (r['slipway:router'] = { image }))).toEqual([
+        `stacks/Pulumi.local.yaml: slipway:router.image: "${image}" is an nginx image; the router is HAProxy: use haproxy:3.2 (or a mirror of it)`,
+      ]);
+    }
+    expect(check((r) => (r['slipway:router'] = { image: 'registry.example.internal/haproxy:3.2' }))).toEqual([]);
+    expect(check((r) => (r['slipway:router'] = { image: 'example/nginx-exporter-free-haproxy:3.2' }))).toEqual([]);
+  });
+
   it('refuses duplicate smoke check names, naming both entries', () => {
     expect(check((r) => r['slipway:app'].smoke.push({ name: 'catalogue', path: '/api/other' }, { path: '/healthz' }))).toEqual([
       'stacks/Pulumi.local.yaml: slipway:app.smoke[3]: named "catalogue" like slipway:app.smoke[2]; smoke check names must be unique (a check without a name is named by its path)',

@@ -1,6 +1,6 @@
-// The Docker environment: a network, one container per slot that has a release, and an nginx router
+// The Docker environment: a network, one container per slot that has a release, and an HAProxy router
 // publishing the live slot on ports.public and the idle slot on ports.test. A switch changes only the
-// router's RouterConfig (an nginx reload); no container is recreated.
+// router's RouterConfig (its routes map, through the runtime API); no container is recreated.
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { SLOTS, type DockerConfig, type Slot } from '../../stacks/schema';
@@ -44,7 +44,6 @@ export class DockerEnvironment extends pulumi.ComponentResource {
         config,
         stack,
         network: network.name,
-        upstreams: { blue: slots.blue.upstream, green: slots.green.upstream },
         slotContainers: SLOTS.flatMap((s) => slots[s].container ?? []),
       },
       { parent: this },

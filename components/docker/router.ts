@@ -1,44 +1,68 @@
-// The router of a Docker environment: one nginx container publishing the public port (live slot) and
+// The router of a Docker environment: one HAProxy container publishing the public port (live slot) and
 // the test port (idle slot). The container's own inputs never mention the release, so it survives
-// every switch; the routing lives in a RouterConfig resource that rewrites nginx.conf and reloads.
+// every switch; the routing lives in a RouterConfig resource that changes HAProxy's routes map in place.
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
-import type { DockerConfig, Slot } from '../../stacks/schema';
+import { SLOTS, type DockerConfig, type Slot } from '../../stacks/schema';
 import { baseTags, environmentNames } from '../naming';
 import { dockerLabels } from './labels';
-import { CONTAINER_RUNTIME, renderNginxConfig, type RouterConfigSpec, type Upstream } from './nginxConfig';
-import { RouterConfig, ROUTER_CONF_PATH } from './routerConfig';
+import { renderHaproxyConfig, renderRoutes, routeCommands, routesFor, type Routes } from './haproxyConfig';
+import { installRoutesCommand, RouterConfig } from './routerConfig';
 
-/** Ports nginx listens on inside the router container; the host ports map onto these. */
-export const ROUTER_LISTEN = { public: 80, test: 81 } as const;
+/**
+ * Ports HAProxy listens on inside the router container; the host ports map onto these. Above 1024:
+ * the official image runs HAProxy as an unprivileged user.
+ */
+export const ROUTER_LISTEN = { public: 8080, test: 8081 } as const;
+
+/** The runtime API, on the container's own loopback: nothing outside the container reaches it. */
+export const RUNTIME_API = { host: '127.0.0.1', port: 9999 } as const;
+
+/** Where the official haproxy image reads its configuration, and the routes map beside it. */
+export const ROUTER_CONF_PATH = '/usr/local/etc/haproxy/haproxy.cfg';
+export const ROUTES_PATH = '/usr/local/etc/haproxy/routes.map';
 
 /** Docker's embedded DNS server, reachable from every container on a user-defined network. */
 export const DOCKER_DNS = '127.0.0.11';
 
 export interface DockerRouterArgs {
-  /** The validated stack configuration (target `docker`): router image, host ports, live slot. */
+  /** The validated stack configuration (target `docker`): router image, host ports, app port, live slot. */
   config: DockerConfig;
   /** Stack name, e.g. `local`. */
   stack: string;
   /** Name of the environment's Docker network (the slots' aliases resolve on it). */
   network: pulumi.Input<string>;
-  /** Per slot, where it answers on the network; undefined when the slot has no release (503). */
-  upstreams: Record<Slot, Upstream | undefined>;
-  /** Resources the config must wait for (the slot containers), so a switch lands on running slots. */
+  /** Resources the routes must wait for (the slot containers), so a switch lands on running slots. */
   slotContainers: pulumi.Resource[];
 }
 
-/** The router's nginx.conf for a release state, as it runs in the container. */
-export function containerRouterConfig(live: Slot, upstreams: Record<Slot, Upstream | undefined>): string {
-  const spec: RouterConfigSpec = { live, upstreams, listen: ROUTER_LISTEN, runtime: CONTAINER_RUNTIME, resolver: DOCKER_DNS };
-  return renderNginxConfig(spec);
+/**
+ * The router's haproxy.cfg as it runs in the container: both slots by their network alias (`blue`,
+ * `green`), resolved at run time. Depends on the app's port only, never on the release.
+ */
+export function containerRouterConfig(appPort: number): string {
+  const upstreams = Object.fromEntries(SLOTS.map((s) => [s, { host: s, port: appPort }])) as Record<Slot, { host: string; port: number }>;
+  return renderHaproxyConfig({
+    listen: ROUTER_LISTEN,
+    upstreams,
+    resolver: DOCKER_DNS,
+    runtimeApi: RUNTIME_API,
+    routesFile: ROUTES_PATH,
+    log: 'stdout',
+  });
+}
+
+/** The routes of a stack's release state: public → live, test → idle, 503 for a slot without a release. */
+export function releaseRoutes(config: DockerConfig): Routes {
+  const released = Object.fromEntries(SLOTS.map((s) => [s, Boolean(config.release[s].image && config.release[s].version)])) as Record<Slot, boolean>;
+  return routesFor(config.release.live, released);
 }
 
 /**
- * What the container starts with, before its RouterConfig is written: both routes answer 503. Fixed
- * text, so it never causes the container to be replaced.
+ * The routes the container starts with, before its RouterConfig applies the release's: both routes
+ * answer 503. Fixed text, so it never causes the container to be replaced.
  */
-export const BOOTSTRAP_CONFIG = containerRouterConfig('blue', { blue: undefined, green: undefined });
+export const BOOTSTRAP_ROUTES = routesFor('blue', { blue: false, green: false });
 
 export class DockerRouter extends pulumi.ComponentResource {
   readonly container: docker.Container;
@@ -57,7 +81,10 @@ export class DockerRouter extends pulumi.ComponentResource {
       {
         name: environmentNames({ app: config.app.name, stack }).router,
         image: image.imageId,
-        uploads: [{ file: ROUTER_CONF_PATH, content: BOOTSTRAP_CONFIG }],
+        uploads: [
+          { file: ROUTER_CONF_PATH, content: containerRouterConfig(config.app.port) },
+          { file: ROUTES_PATH, content: renderRoutes(BOOTSTRAP_ROUTES) },
+        ],
         // Loopback only: the local stack, its idle slot included, is not for the rest of the network.
         ports: [
           { internal: ROUTER_LISTEN.public, external: config.ports.public, ip: '127.0.0.1' },
@@ -65,15 +92,24 @@ export class DockerRouter extends pulumi.ComponentResource {
         ],
         networksAdvanced: [{ name: args.network }],
         memory: 64,
+        // A soft stop: HAProxy stops listening and lets requests in flight finish (the official image's
+        // STOPSIGNAL, stated here so any image stops the same way).
+        stopSignal: 'SIGUSR1',
         restart: 'unless-stopped',
         labels,
       },
       { parent: this },
     );
 
+    const routes = releaseRoutes(config);
     this.routerConfig = new RouterConfig(
       `${name}-config`,
-      { container: this.container.id, config: containerRouterConfig(config.release.live, args.upstreams) },
+      {
+        container: this.container.id,
+        routes,
+        routesText: renderRoutes(routes),
+        command: this.container.id.apply((id) => installRoutesCommand(id, ROUTES_PATH, routeCommands(ROUTES_PATH, routes), RUNTIME_API.port)),
+      },
       { parent: this, dependsOn: args.slotContainers },
     );
 

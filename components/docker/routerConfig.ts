@@ -1,70 +1,69 @@
-// The router's nginx.conf as its own resource, so a switch is an in-place update of this resource and
+// The router's routes as their own resource, so a switch is an in-place update of this resource and
 // neither the router container nor a slot container is recreated. Docker provider container fields are
-// replace-on-change (uploads included), hence a dynamic resource that writes the file into the running
-// router with the docker CLI and reloads nginx: old workers finish their requests, new ones take over.
+// replace-on-change (uploads included), hence a dynamic resource that applies the routes to the running
+// HAProxy through its runtime API: no reload, no connection closed, requests in flight finish.
 import * as pulumi from '@pulumi/pulumi';
+import type { Routes } from './haproxyConfig';
 
-/** Where the router reads its configuration (the official image's default, so plain `nginx` finds it). */
-export const ROUTER_CONF_PATH = '/etc/nginx/nginx.conf';
-
-/** How long the install waits for the reload to take effect before it fails. */
-export const RELOAD_TIMEOUT_SECONDS = 10;
+/** How long the install waits for the runtime API (a router that just started) before it fails. */
+export const RUNTIME_API_TIMEOUT_SECONDS = 10;
 
 /**
- * The command that installs the config read from stdin into `container` and reloads nginx: written
- * beside the live file, checked with `nginx -t`, renamed over it, then `nginx -s reload`. A config
- * nginx rejects never replaces the running one.
- *
- * `nginx -s reload` only signals the master, so the command then waits until none of the workers that
- * were accepting connections before still does (a draining worker retitles itself "… is shutting
- * down", then exits): once it returns, every new request gets the new config, which the checks right
- * after a switch rely on. A reload nginx does not carry out fails the command after
- * RELOAD_TIMEOUT_SECONDS. Only sh, cat and sleep are used, which every nginx image has.
+ * The command that applies the routes map read from stdin to `container`: `commands` (see
+ * routeCommands) go to the runtime API on `apiPort`, whose answer ends with the map HAProxy now holds;
+ * only when that map holds every line of the new file does the file replace the old one (atomically,
+ * so a restarted router starts with the routes it served). A failed switch changes neither. The answer
+ * is printed for the provider to check again. Runs as root because the official image's files belong
+ * to root while HAProxy runs as its own user. Needs bash (its /dev/tcp) in the image: the official
+ * Debian-based haproxy images have it; they have neither socat nor nc.
  */
-export function installConfigCommand(container: string, confPath = ROUTER_CONF_PATH): string[] {
-  const next = `${confPath}.next`;
-  const accepting = '[ "$(cat $c 2>/dev/null)" = "nginx: worker process" ]'; // $c: /proc/<pid>/cmdline
-  const tries = RELOAD_TIMEOUT_SECONDS * 10;
+export function installRoutesCommand(container: string, routesFile: string, commands: string, apiPort: number): string[] {
+  const tries = RUNTIME_API_TIMEOUT_SECONDS * 10;
   const script = [
-    `cat > ${next}`,
-    `if ! nginx -t -q -c ${next}; then rm -f ${next}; exit 1; fi`,
-    `mv ${next} ${confPath}`,
-    `old=$(for c in /proc/[0-9]*/cmdline; do ${accepting} && echo $c; done; true)`,
-    'nginx -s reload',
+    'cat > "$1.next" || exit 1',
     'n=0',
-    `while :; do busy=; for c in $old; do ${accepting} && busy=1; done; [ -z "$busy" ] && break; ` +
-      `n=$((n+1)); if [ $n -ge ${tries} ]; then echo "nginx did not apply the new config within ${RELOAD_TIMEOUT_SECONDS}s: ` +
-      `its old workers still accept connections" >&2; exit 1; fi; sleep 0.1; done`,
-  ].join(' && ');
-  return ['docker', 'exec', '-i', container, 'sh', '-c', script];
+    `until exec 3<>"/dev/tcp/127.0.0.1/$3"; do n=$((n+1)); if [ $n -ge ${tries} ]; then rm -f "$1.next"; ` +
+      `echo "the HAProxy runtime API on 127.0.0.1:$3 did not answer within ${RUNTIME_API_TIMEOUT_SECONDS}s" >&2; exit 1; fi; sleep 0.1; done 2>/dev/null`,
+    'printf "%s\\n" "$2" >&3',
+    'answer="$(cat <&3)"$\'\\n\'',
+    'printf "%s" "$answer"',
+    // `show map` lines are `0x… key value`: every `key value` of the file must be one of them.
+    'while read -r k v; do [ -z "$k" ] && continue; case "$answer" in *" $k $v"$\'\\n\'*) ;; ' +
+      '*) rm -f "$1.next"; echo "HAProxy does not hold $k -> $v after the change" >&2; exit 1;; esac; done < "$1.next"',
+    'mv "$1.next" "$1"',
+  ].join('\n');
+  return ['docker', 'exec', '-i', '-u', '0', container, 'bash', '-c', script, 'slipway-routes', routesFile, commands, String(apiPort)];
 }
 
 export interface RouterConfigArgs {
-  /** ID of the running router container; a new container gets the config written again (replace). */
+  /** ID of the running router container; a new container gets the routes applied again (replace). */
   container: pulumi.Input<string>;
-  /** The complete nginx.conf (see renderNginxConfig). Changing only this updates in place. */
-  config: pulumi.Input<string>;
+  /** What each route serves (see routesFor). Changing only this updates in place: a switch. */
+  routes: pulumi.Input<Routes>;
+  /** The routes map file's text (renderRoutes of `routes`). */
+  routesText: pulumi.Input<string>;
+  /** argv of installRoutesCommand for this container. */
+  command: pulumi.Input<string[]>;
 }
 
 /** What the provider receives (and stores as state): plain values, no closures over this module. */
 export interface RouterConfigState {
   container: string;
-  config: string;
-  /** argv of installConfigCommand: computed here, so the serialized provider needs nothing else. */
+  routes: Routes;
+  routesText: string;
   command: string[];
 }
 
 /**
- * Writes the router's nginx.conf into the running router container and reloads it.
+ * Applies the routes to the running router container.
  * Type token: `pulumi-nodejs:dynamic/slipway:RouterConfig`.
  */
 export class RouterConfig extends pulumi.dynamic.Resource {
   declare readonly container: pulumi.Output<string>;
-  declare readonly config: pulumi.Output<string>;
+  declare readonly routes: pulumi.Output<Routes>;
 
   constructor(name: string, args: RouterConfigArgs, opts?: pulumi.CustomResourceOptions) {
-    const command = pulumi.output(args.container).apply((id) => installConfigCommand(id));
-    super(routerConfigProvider(), name, { container: args.container, config: args.config, command }, opts, 'slipway', 'RouterConfig');
+    super(routerConfigProvider(), name, { ...args }, opts, 'slipway', 'RouterConfig');
   }
 }
 
@@ -78,35 +77,49 @@ export function routerConfigProvider(): pulumi.dynamic.ResourceProvider<RouterCo
     const { spawn } = process.getBuiltinModule('node:child_process');
     const [bin, ...args] = s.command;
     if (!bin) throw new Error('router config: empty install command');
-    await new Promise<void>((resolve, reject) => {
-      const p = spawn(bin, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-      let stderr = '';
-      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      p.on('error', (e) => reject(new Error(`router config: cannot run ${bin}: ${e.message}`)));
-      p.on('close', (code) =>
-        code === 0
-          ? resolve()
-          : reject(new Error(`router config: installing nginx.conf into container ${s.container} failed (exit ${code}): ${stderr.trim()}`)),
-      );
-      p.stdin.end(s.config);
+    const fail = (why: string) => new Error(`router config: applying routes to container ${s.container} failed: ${why}`);
+    const stdout = await new Promise<string>((resolve, reject) => {
+      const p = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      p.on('error', (e) => reject(fail(`cannot run ${bin}: ${e.message}`)));
+      p.on('close', (code) => {
+        if (code === 0) return resolve(out);
+        const hint = /executable file not found|no such file/i.test(err) ? ' (the router image needs bash: use an official Debian-based haproxy image)' : '';
+        reject(fail(`exit ${code}: ${err.trim().split('\n').slice(-3).join(' ')}${hint}`));
+      });
+      p.stdin.end(s.routesText);
     });
+    // The runtime API ends its answer with the map it now holds; anything else is an error it reported.
+    const held: Record<string, string> = {};
+    for (const line of stdout.split('\n')) {
+      const m = /^0x[0-9a-f]+ (\S+) (\S+)$/.exec(line.trim());
+      if (m) held[m[1]!] = m[2]!;
+    }
+    for (const [route, backend] of Object.entries(s.routes)) {
+      if (held[route] !== backend) {
+        throw fail(`HAProxy holds ${route} -> ${held[route] ?? 'nothing'}, not ${backend}; its answer: ${JSON.stringify(stdout.trim().slice(0, 300))}`);
+      }
+    }
   };
-  const state = (s: RouterConfigState): RouterConfigState => ({ container: s.container, config: s.config, command: s.command });
+  const state = (s: RouterConfigState): RouterConfigState => ({ container: s.container, routes: s.routes, routesText: s.routesText, command: s.command });
   return {
     async diff(_id, olds, news) {
       const replace = olds.container !== news.container;
-      const changed = replace || olds.config !== news.config || JSON.stringify(olds.command) !== JSON.stringify(news.command);
+      const changed = replace || JSON.stringify(state(olds)) !== JSON.stringify(state(news));
       return { changes: changed, replaces: replace ? ['container'] : [], deleteBeforeReplace: false };
     },
     async create(inputs) {
       await install(inputs);
-      return { id: `${inputs.container}:nginx.conf`, outs: state(inputs) };
+      return { id: `${inputs.container}:routes`, outs: state(inputs) };
     },
     async update(_id, _olds, news) {
       await install(news);
       return { outs: state(news) };
     },
-    // Nothing to undo: the file lives and dies with the router container.
+    // Nothing to undo: the map lives and dies with the router container.
     async delete() {},
   };
 }

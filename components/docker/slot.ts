@@ -7,7 +7,7 @@ import type { DockerConfig, Slot } from '../../stacks/schema';
 import { environmentNames, slotTags } from '../naming';
 import { digestOf, slotSpec } from '../slots';
 import { dockerLabels } from './labels';
-import type { Upstream } from './nginxConfig';
+import type { Upstream } from './haproxyConfig';
 
 export interface DockerSlotArgs {
   /** The validated stack configuration (target `docker`). */

@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { environmentNames } from '../../components/naming';
 import { ROOT, rawStack } from '../mocks';
 import { docker, ensureNodeBaseImage, requireDockerEngine } from '../support/docker';
-import { ensureNginxImage } from '../support/nginxImage';
+import { ensureHaproxyImage } from '../support/haproxyImage';
 import { freePorts } from '../support/ports';
 
 export const CLI = join(ROOT, '.slipway', 'pulumi', 'bin', 'pulumi');
@@ -50,7 +50,7 @@ export async function requireEngine(): Promise<void> {
 
 export async function engineProject(label: string): Promise<EngineProject> {
   await requireEngine();
-  const [node, nginx] = [await ensureNodeBaseImage(), await ensureNginxImage()];
+  const [node, haproxy] = [await ensureNodeBaseImage(), await ensureHaproxyImage()];
   const dir = mkdtempSync(join(tmpdir(), `slipway-engine-${label}-`));
   for (const entry of COPIED) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true, filter: (src) => !/\/stacks\/Pulumi\.[^/]*\.yaml$/.test(src) });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
@@ -67,7 +67,7 @@ export async function engineProject(label: string): Promise<EngineProject> {
     const raw = rawStack('local');
     raw['slipway:app'].name = app;
     raw['slipway:ports'] = ports;
-    raw['slipway:router'] = { image: nginx.image };
+    raw['slipway:router'] = { image: haproxy.image };
     raw['slipway:promotion'] = {
       approval: edit.approval ?? 'auto',
       approvers: edit.approvers ?? [],

@@ -154,9 +154,11 @@ export interface ContainerInputs {
   ports?: { internal: number; external?: number; ip?: string; protocol?: string }[];
   labels?: { label: string; value: string }[];
   uploads?: { file: string; content: string }[];
+  /** Signal `docker stop` sends first, e.g. SIGUSR1 for HAProxy's soft stop. */
+  stopSignal?: string;
 }
 
-const CONTAINER_INPUT_KEYS = ['name', 'image', 'envs', 'memory', 'restart', 'networksAdvanced', 'ports', 'labels', 'uploads'];
+const CONTAINER_INPUT_KEYS = ['name', 'image', 'envs', 'memory', 'restart', 'networksAdvanced', 'ports', 'labels', 'uploads', 'stopSignal'];
 
 /**
  * `docker create` arguments (without `docker`) for a `docker.Container`'s inputs as a program planned
@@ -173,6 +175,7 @@ export function containerCreateArgs(inputs: Record<string, unknown>, extraLabels
   for (const env of c.envs ?? []) args.push('--env', env);
   if (c.memory !== undefined) args.push('--memory', `${c.memory}m`);
   if (c.restart) args.push('--restart', c.restart);
+  if (c.stopSignal) args.push('--stop-signal', c.stopSignal);
   for (const n of networks) {
     args.push('--network', n.name);
     for (const alias of n.aliases ?? []) args.push('--network-alias', alias);

@@ -28,6 +28,7 @@ export function containerCreateArgs(c: ContainerInputs): string[] {
       envs: c.envs,
       memory: c.memory,
       restart: c.restart,
+      stopSignal: c.stopSignal,
       networksAdvanced: first ? [first] : undefined,
       ports: c.ports,
       labels: c.labels,
@@ -131,7 +132,7 @@ export interface ContainerInspect {
   Name: string;
   Image: string;
   State: { Running: boolean; ExitCode: number };
-  Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null; Hostname: string };
+  Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null; Hostname: string; StopSignal?: string };
   HostConfig: { Memory: number; RestartPolicy: { Name: string } };
   NetworkSettings: {
     Bridge: string;
@@ -183,6 +184,7 @@ export function containerOutputs(c: ContainerInspect, image: ImageInspect | unde
     labels: prior.labels,
     memory: Math.floor(c.HostConfig.Memory / 1024 / 1024),
     restart: c.HostConfig.RestartPolicy.Name || 'no',
+    ...(c.Config.StopSignal ? { stopSignal: c.Config.StopSignal } : {}),
     networksAdvanced: liveNetworks(c, prior.networksAdvanced),
     ports: prior.ports,
     uploads: prior.uploads,

@@ -9,7 +9,8 @@
 // `upstream` submodule, commit 5074970), files under internal/provider/:
 //
 // Container (resource_docker_container.go schema, resource_docker_container_funcs.go)
-// - Replace on change: name, image, envs, labels, networksAdvanced, ports, uploads (all ForceNew).
+// - Replace on change: name, image, envs, labels, networksAdvanced, ports, uploads, stopSignal (all
+//   ForceNew; stopSignal is also Computed: absent, the image's STOPSIGNAL reads back, not a change).
 //   Update in place: restart and memory (the only updatable inputs the program uses; the real list is
 //   restart, max_retry_count, cpu_shares, memory, memory_reservation, cpu_set, memory_swap, device_*),
 //   applied with `docker update` as resourceDockerContainerUpdate's ContainerUpdate does, and mustRun.

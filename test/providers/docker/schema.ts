@@ -74,6 +74,8 @@ const CONTAINER_RULES: Record<string, PropertyRule> = {
   memory: { replace: false, default: 0 },
   restart: { replace: false, default: 'no' },
   mustRun: { replace: false, default: true },
+  // Optional, ForceNew and computed in the real provider: absent, the image's STOPSIGNAL reads back.
+  stopSignal: { replace: true, computed: true },
 };
 
 const REMOTE_IMAGE_RULES: Record<string, PropertyRule> = {
