@@ -10,9 +10,10 @@ import {
   SUBNET_PREFIX_MAX,
   VPC_PREFIX_MIN,
 } from './limits';
-import { kindOf, show } from './show';
+import { int, notEmpty, oneOf, str, wrongType } from './fields';
+import { show } from './show';
 
-export { show };
+export { show, wrongType };
 
 export const SLOTS = ['blue', 'green'] as const;
 export type Slot = (typeof SLOTS)[number];
@@ -26,11 +27,6 @@ const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 export const IMAGE_REF_RE =
   /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
 
-/** `"8080" is a string, expected a whole number from 1 to 65535`: what was given, and what is allowed. */
-export function wrongType(input: unknown, expected: string): string {
-  return input === null ? `empty, expected ${expected}` : `${show(input)} is ${kindOf(input)}, expected ${expected}`;
-}
-
 /** A release's version label, as the app reports it: `1.4.2`, `2025.01.07+abc`. */
 export const VERSION_LABEL_RE = /^[\w][\w.+-]{0,63}$/;
 const VERSION_LABEL_RULE = 'letters, digits, . _ + -, starting with a letter or digit; at most 64';
@@ -38,22 +34,6 @@ const VERSION_LABEL_RULE = 'letters, digits, . _ + -, starting with a letter or 
 /** Why `v` cannot be a version label, or undefined when it can. */
 export function versionLabelProblem(v: string): string | undefined {
   return VERSION_LABEL_RE.test(v) ? undefined : `${show(v)} is not a version label (${VERSION_LABEL_RULE})`;
-}
-
-const int = (min: number, max: number) =>
-  z
-    .number({ error: (i) => wrongType(i.input, `a whole number from ${min} to ${max}`) })
-    .int({ error: (i) => `${show(i.input)} is not a whole number (${min} to ${max})` })
-    .min(min, { error: (i) => `${show(i.input)} is below the minimum ${min}` })
-    .max(max, { error: (i) => `${show(i.input)} is above the maximum ${max}` });
-
-const str = (what: string) => z.string({ error: (i) => wrongType(i.input, `${what} (a string)`) });
-const notEmpty = { error: () => 'must not be empty' };
-
-function oneOf<T extends string | number>(values: readonly T[], what: string) {
-  return z.custom<T>((v) => (values as readonly unknown[]).includes(v), {
-    error: (i) => `${show(i.input)} is not ${what} (${values.join(', ')})`,
-  });
 }
 
 const path = str('a path').regex(/^\/[\x21-\x7e]*$/, { error: (i) => `${show(i.input)} is not a path starting with /` });
