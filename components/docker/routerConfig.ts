@@ -22,10 +22,11 @@ export function installRoutesCommand(container: string, routesFile: string, comm
   const script = [
     'cat > "$1.next" || exit 1',
     'n=0',
-    `until exec 3<>"/dev/tcp/127.0.0.1/$3"; do n=$((n+1)); if [ $n -ge ${tries} ]; then rm -f "$1.next"; ` +
-      `echo "the HAProxy runtime API on 127.0.0.1:$3 did not answer within ${RUNTIME_API_TIMEOUT_SECONDS}s" >&2; exit 1; fi; sleep 0.1; done 2>/dev/null`,
+    `until { exec 3<>"/dev/tcp/127.0.0.1/$3"; } 2>/dev/null; do n=$((n+1)); if [ $n -ge ${tries} ]; then rm -f "$1.next"; ` +
+      `echo "the HAProxy runtime API on 127.0.0.1:$3 did not answer within ${RUNTIME_API_TIMEOUT_SECONDS}s" >&2; exit 1; fi; sleep 0.1; done`,
     'printf "%s\\n" "$2" >&3',
-    'answer="$(cat <&3)"$\'\\n\'',
+    `answer=; while :; do IFS= read -r -t ${RUNTIME_API_TIMEOUT_SECONDS} line <&3; rc=$?; [ $rc -eq 0 ] || break; answer+="$line"$'\\n'; done`,
+    `if [ $rc -gt 128 ]; then rm -f "$1.next"; echo "the HAProxy runtime API on 127.0.0.1:$3 accepted the connection but did not answer within ${RUNTIME_API_TIMEOUT_SECONDS}s" >&2; exit 1; fi`,
     'printf "%s" "$answer"',
     // `show map` lines are `0x… key value`: every `key value` of the file must be one of them.
     'while read -r k v; do [ -z "$k" ] && continue; case "$answer" in *" $k $v"$\'\\n\'*) ;; ' +
@@ -80,12 +81,22 @@ export function routerConfigProvider(): pulumi.dynamic.ResourceProvider<RouterCo
     const fail = (why: string) => new Error(`router config: applying routes to container ${s.container} failed: ${why}`);
     const stdout = await new Promise<string>((resolve, reject) => {
       const p = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      // A backstop: the script bounds its own waits; docker exec itself might not return.
+      const limitS = 60;
+      const timer = setTimeout(() => {
+        p.kill('SIGKILL');
+        reject(fail(`no answer within ${limitS}s`));
+      }, limitS * 1000);
       let out = '';
       let err = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));
       p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      p.on('error', (e) => reject(fail(`cannot run ${bin}: ${e.message}`)));
+      p.on('error', (e) => {
+        clearTimeout(timer);
+        reject(fail(`cannot run ${bin}: ${e.message}`));
+      });
       p.on('close', (code) => {
+        clearTimeout(timer);
         if (code === 0) return resolve(out);
         const hint = /executable file not found|no such file/i.test(err) ? ' (the router image needs bash: use an official Debian-based haproxy image)' : '';
         reject(fail(`exit ${code}: ${err.trim().split('\n').slice(-3).join(' ')}${hint}`));

@@ -88,8 +88,12 @@ export async function engineProject(label: string): Promise<EngineProject> {
       await docker(['network', 'rm', n.network]).catch(() => '');
     }
     // The images the project built (`<app>:<version>`), so runs do not pile them up.
-    const images = (await docker(['images', '-q', '--filter', `reference=${app}`]).catch(() => '')).split('\n').filter(Boolean);
-    if (images.length > 0) await docker(['rmi', '-f', ...new Set(images)]).catch(() => '');
+    // By tag, not by ID: another project's build of the same app, version and commit shares the ID, and
+    // removing a tag leaves an image another tag still names.
+    const tagged = (await docker(['images', '--filter', `reference=${app}`, '--format', '{{.Repository}}:{{.Tag}}']).catch(() => ''))
+      .split('\n')
+      .filter((t) => t && !t.endsWith(':<none>'));
+    if (tagged.length > 0) await docker(['rmi', ...new Set(tagged)]).catch(() => '');
     rmSync(dir, { recursive: true, force: true });
   };
   return {

@@ -1,6 +1,6 @@
 // A local stand-in for the official haproxy image, for tests against a real Docker engine with no
 // registry: this machine's haproxy binary (Debian's), the libraries it links against, and the programs
-// the router's `docker exec` install command runs (bash, cat, mv, sleep), imported as a one-layer image.
+// the router's `docker exec` install command runs (bash, cat, mv, rm, sleep), imported as a one-layer image.
 // Like the official image it reads /usr/local/etc/haproxy/haproxy.cfg, runs HAProxy as the
 // unprivileged user `haproxy` in master-worker mode in the foreground and logs to the container's
 // output. (Its STOPSIGNAL, SIGUSR1, `docker import` cannot set; the router container sets it itself.)
@@ -12,7 +12,10 @@ import { imageExists, importRootfs, sharedLibraries, type BaseImage } from './do
 import { ensureHostHaproxy, HAPROXY_BIN, hostHaproxyVersion } from './haproxy';
 
 /** Programs the router's install command (and a shell in the container) needs besides haproxy. */
-export const HAPROXY_IMAGE_TOOLS = ['bash', 'sh', 'cat', 'mv', 'sleep'] as const;
+export const HAPROXY_IMAGE_TOOLS = ['bash', 'sh', 'cat', 'mv', 'rm', 'sleep'] as const;
+
+/** Bumped whenever the image's contents change (a tool added), so a stale local image is not reused. */
+const LAYOUT = 2;
 
 /** What the official image runs (its entrypoint adds `-W -db` to `haproxy -f …`). */
 export const HAPROXY_IMAGE_CMD = ['haproxy', '-W', '-db', '-f', '/usr/local/etc/haproxy/haproxy.cfg'] as const;
@@ -42,7 +45,7 @@ export const HAPROXY_IMAGE_DEFAULT_CONF = [
  */
 export async function ensureHaproxyImage(tag?: string): Promise<BaseImage> {
   await ensureHostHaproxy();
-  const image = tag ?? `slipway-test/haproxy:${await hostHaproxyVersion()}`;
+  const image = tag ?? `slipway-test/haproxy:${await hostHaproxyVersion()}-${LAYOUT}`;
   if (await imageExists(image)) return { image, created: false };
 
   const work = mkdtempSync(join(tmpdir(), 'slipway-haproxy-image-'));
