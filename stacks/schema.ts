@@ -10,7 +10,10 @@ import {
   SUBNET_PREFIX_MAX,
   VPC_PREFIX_MIN,
 } from './limits';
+import { kmsKeyArn } from './arns';
+import { domain, domainPortProblem } from './domain';
 import { int, notEmpty, oneOf, str, wrongType } from './fields';
+import { scalingFields, scalingProblems } from './scaling';
 import { show } from './show';
 
 export { show, wrongType };
@@ -152,9 +155,11 @@ const awsCapacity = z
     cpu: oneOf(FARGATE_CPU_VALUES, 'a Fargate CPU value').describe('Fargate CPU units per task.'),
     memory: int(512, 122880).describe('Fargate memory (MiB) per task; must be valid for `cpu`.'),
     desiredCount: int(1, 100).describe('Tasks per slot when the slot has a release.'),
+    ...scalingFields,
   })
   .check(
     z.superRefine((c, ctx) => {
+      scalingProblems(c, ctx);
       const allowed = FARGATE_CPU_MEMORY[c.cpu];
       if (allowed && !allowed.includes(c.memory)) {
         ctx.addIssue({
@@ -210,10 +215,13 @@ const alarms = z
 
 const logs = z
   .strictObject({
-    retentionDays: oneOf(LOG_RETENTION_DAYS, 'a CloudWatch Logs retention').default(30).describe('Log retention in days.'),
+    retentionDays: oneOf(LOG_RETENTION_DAYS, 'a CloudWatch Logs retention').default(30).describe('Log retention in days (container logs and the load balancer\'s access logs).'),
+    kmsKeyArn: kmsKeyArn
+      .optional()
+      .describe('KMS key that encrypts the slots\' log groups; its key policy must let CloudWatch Logs in the stack\'s region use it. Default: CloudWatch Logs\' own encryption.'),
   })
   .default({ retentionDays: 30 })
-  .describe('Container logs (AWS)');
+  .describe('Logs (AWS): the slots\' container logs and the load balancer\'s access logs');
 
 const dockerCapacity = z
   .strictObject({
@@ -262,7 +270,13 @@ export const awsConfigSchema = z.strictObject({
   network,
   alarms,
   logs,
-});
+  domain,
+}).check(
+  z.superRefine((c, ctx) => {
+    const port = domainPortProblem(c);
+    if (port) ctx.addIssue({ code: 'custom', path: ['network', 'testListenerPort'], message: port, input: c.network.testListenerPort });
+  }),
+);
 
 export const dockerConfigSchema = z.strictObject({
   target: z.literal('docker'),

@@ -2,6 +2,7 @@
 // problem, each naming the stack file and the key path. Pure: callers supply the raw values.
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import { arnRegionProblem } from './arns';
 import { AWS_PROVIDER_KEYS, STACK_NAME_MAX } from './limits';
 import { schemaFor, targetSchema, TARGETS, wrongType, type SlipwayConfig } from './schema';
 import { clip, show } from './show';
@@ -59,6 +60,17 @@ export function validateStackConfig(raw: Record<string, unknown>, opts: Validate
       }
     }
   }
+  if (parsed.success && parsed.data.target === 'aws') {
+    const region = typeof raw['aws:region'] === 'string' ? raw['aws:region'] : undefined;
+    const arns = [
+      ['slipway:domain.certificateArn', parsed.data.domain?.certificateArn, 'certificate'],
+      ['slipway:logs.kmsKeyArn', parsed.data.logs.kmsKeyArn, 'KMS key'],
+    ] as const;
+    for (const [key, arn, what] of arns) {
+      const problem = arn === undefined ? undefined : arnRegionProblem(arn, region, what);
+      if (problem) errors.push(line(key, problem));
+    }
+  }
   if (errors.length > 0 || !parsed.success) return { ok: false, errors };
   return { ok: true, config: parsed.data };
 }
@@ -86,7 +98,7 @@ function explain(issue: z.core.$ZodIssue, schema: z.ZodType, target: string): { 
       path: [...issue.path, clip(k)],
       message:
         issue.path.length === 0 && OTHER_TARGET_KEYS[target]?.includes(k)
-          ? `not allowed when target is ${target} (allowed: ${allowed.join(', ')})`
+          ? `not allowed when target is ${target} (${NOT_ON_TARGET[target]?.[k] ?? `allowed: ${allowed.join(', ')}`})`
           : `unknown key (${[suggest(k, allowed), `allowed: ${allowed.join(', ')}`].filter(Boolean).join(' ')})`,
     }));
   }
@@ -144,8 +156,13 @@ export function editDistance(a: string, b: string): number {
 
 // Keys that belong to the other target, so the message can say why they are refused.
 const OTHER_TARGET_KEYS: Record<string, string[]> = {
-  docker: ['network', 'alarms', 'logs'],
+  docker: ['network', 'alarms', 'logs', 'domain'],
   aws: ['ports', 'router'],
+};
+
+/** Why a key of the other target is refused, where that says more than the list of allowed keys. */
+const NOT_ON_TARGET: Record<string, Record<string, string>> = {
+  docker: { domain: 'HTTPS and a domain are AWS only; the local router serves plain HTTP on 127.0.0.1' },
 };
 
 /** The object shape at `path` inside `schema`, looking through optional/default/array wrappers. */

@@ -55,7 +55,7 @@ describe('validation messages', () => {
       r['slipway:app'].smoke[0].retries = 3;
     })).toEqual([
       'stacks/Pulumi.prod.yaml: slipway:app.smoke[0].retries: unknown key (allowed: name, path, status, bodyIncludes, latencyMs)',
-      'stacks/Pulumi.prod.yaml: slipway:colour: unknown key (allowed: target, app, release, promotion, tags, capacity, network, alarms, logs)',
+      'stacks/Pulumi.prod.yaml: slipway:colour: unknown key (allowed: target, app, release, promotion, tags, capacity, network, alarms, logs, domain)',
     ]);
   });
 
@@ -134,7 +134,7 @@ describe('bad input in stack files', () => {
       'stacks/Pulumi.local.yaml: slipway:capacity: 256 is a whole number, expected a mapping (keys: memoryMb)',
     ]);
     expect(check((r) => (r['slipway:capacity'] = 256), 'prod')).toEqual([
-      'stacks/Pulumi.prod.yaml: slipway:capacity: 256 is a whole number, expected a mapping (keys: cpu, memory, desiredCount)',
+      'stacks/Pulumi.prod.yaml: slipway:capacity: 256 is a whole number, expected a mapping (keys: cpu, memory, desiredCount, min, max, cpuPercent, requestsPerTarget)',
     ]);
     expect(check((r) => (r['slipway:app'].smoke = '/healthz'))).toEqual([
       'stacks/Pulumi.local.yaml: slipway:app.smoke: "/healthz" is a string, expected a list of smoke checks',
@@ -197,7 +197,7 @@ describe('bad input in stack files', () => {
     }, 'prod')).toEqual([
       'stacks/Pulumi.prod.yaml: aws:regoin: unknown AWS provider key (did you mean aws:region?)',
       'stacks/Pulumi.prod.yaml: aws:colour: unknown AWS provider key (e.g. aws:region, aws:profile, aws:allowedAccountIds; the aws provider lists them all)',
-      'stacks/Pulumi.prod.yaml: slipway:aap: unknown key (did you mean app? allowed: target, app, release, promotion, tags, capacity, network, alarms, logs)',
+      'stacks/Pulumi.prod.yaml: slipway:aap: unknown key (did you mean app? allowed: target, app, release, promotion, tags, capacity, network, alarms, logs, domain)',
     ]);
     expect(check((r) => (r['aws:profile'] = 'ops'), 'prod')).toEqual([]);
   });
