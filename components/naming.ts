@@ -28,6 +28,10 @@ export function environmentNames({ app, stack }: NameParts) {
     /** ECR: lower-case, <= 256; one repository per environment. */
     repository: `slipway/${app}-${stack}`,
     alarm: (slot: Slot, what: string) => physicalName(255, app, stack, slot, what),
+    /** Application Auto Scaling policy, per slot and metric (`cpu`, `requests`): <= 256. */
+    scalingPolicy: (slot: Slot, metric: string) => physicalName(256, app, stack, slot, metric),
+    /** S3 bucket for the load balancer's access logs: a prefix (<= 37) S3 completes to a unique name. */
+    accessLogBucketPrefix: `${physicalName(S3_BUCKET_PREFIX_MAX - 1, app, stack, 'alb-logs')}-`,
     executionRole: physicalName(64, app, stack, 'exec'),
     /** Docker container and network names. */
     network: physicalName(63, app, stack),
@@ -37,6 +41,9 @@ export function environmentNames({ app, stack }: NameParts) {
 }
 
 export type EnvironmentNames = ReturnType<typeof environmentNames>;
+
+/** `bucketPrefix` is at most 37 characters: S3 bucket names are at most 63, and 26 are the unique suffix. */
+export const S3_BUCKET_PREFIX_MAX = 37;
 
 /** Tags (AWS) or labels (Docker) every resource of the environment carries. */
 export function baseTags(config: SlipwayConfig, stack: string): Record<string, string> {

@@ -100,9 +100,9 @@ describe('blue and green', () => {
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mask(x)]));
     return v;
   };
-  const normalized = (r: PlannedResource) => canonicalJson(mask({ type: r.type, name: r.name, inputs: r.inputs })).replace(/blue|green/g, 'SLOT');
-
-  it.each(['blueLive', 'greenLive'] as const)('are identical except their release (%s)', (which) => {
+  // Scaling bounds are the live slot's or the idle slot's (test/aws-production.test.ts holds them).
+  const normalized = (r: PlannedResource) => canonicalJson(mask({ type: r.type, name: r.name, inputs: { ...r.inputs, minCapacity: undefined, maxCapacity: undefined } })).replace(/blue|green/g, 'SLOT');
+  it.each(['blueLive', 'greenLive'] as const)('are identical except their release and scaling bounds (%s)', (which) => {
     const p = which === 'blueLive' ? blueLive : greenLive;
     const of = (slot: Slot) => p.resources.filter((r) => slotOf(r) === slot).map(normalized).sort();
     expect(of('blue').length).toBeGreaterThan(0);
@@ -124,7 +124,7 @@ describe('routing', () => {
     const p = live === 'blue' ? blueLive : greenLive;
     const tg = (slot: Slot) => arnOf(byName(p, T.targetGroup, NAMES.targetGroup(slot)));
     const idle = idleSlotOf(live);
-    const [action] = actions(p, 80) as { type: string; forward: { targetGroups: { arn: string; weight: number }[] } }[];
+    const [action] = actions(p, 443) as { type: string; forward: { targetGroups: { arn: string; weight: number }[] } }[];
     expect(action!.type).toBe('forward');
     expect(action!.forward.targetGroups).toEqual(expect.arrayContaining([{ arn: tg(live), weight: 100 }, { arn: tg(idle), weight: 0 }]));
     expect(action!.forward.targetGroups).toHaveLength(2);
@@ -136,14 +136,14 @@ describe('routing', () => {
     expect(actions(p, 8443)).toEqual([{ type: 'forward', targetGroupArn: arnOf(byName(p, T.targetGroup, NAMES.targetGroup(idle))) }]);
   });
 
-  it('flipping live changes only the listeners', () => {
+  it('flipping live changes only the listeners and the slots\' scaling bounds', () => {
     const inputs = (p: Plan) => new Map(p.resources.map((r) => [r.urn, canonicalJson(r.inputs)]));
     const before = inputs(blueLive);
     const after = inputs(greenLive);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     const changed = blueLive.resources.filter((r) => before.get(r.urn) !== after.get(r.urn));
-    expect(changed.map((r) => r.type)).toEqual(ofType(blueLive, T.listener).map(() => T.listener));
-    expect(changed).toHaveLength(2);
+    const target = 'aws:appautoscaling/target:Target';
+    expect(changed.map((r) => r.type).sort()).toEqual([T.listener, T.listener, target, target].sort()); // HTTPS and test; port 80 only redirects
   });
 
   it('weights always sum to 100 and the test listener never reaches the live slot', () => {
@@ -167,7 +167,7 @@ describe('routing', () => {
 
   it('nothing sticks a client to a slot: no group stickiness on the weighted forward, none on the target groups', () => {
     for (const p of [blueLive, greenLive]) {
-      const [action] = actions(p, 80) as { forward: { stickiness?: { enabled: boolean } } }[];
+      const [action] = actions(p, 443) as { forward: { stickiness?: { enabled: boolean } } }[];
       expect(action!.forward.stickiness).toEqual({ enabled: false, duration: 1 });
       for (const slot of SLOTS) {
         expect(byName(p, T.targetGroup, NAMES.targetGroup(slot)).inputs.stickiness).toEqual({ enabled: false, type: 'lb_cookie' });
@@ -202,18 +202,18 @@ describe('security groups', () => {
   it.each([
     ['as shipped', () => bare, 8443, ['10.0.0.0/8']],
     ['with another port and two blocks', () => variant, VARIANT.testListenerPort, VARIANT.testListenerCidrs],
-  ] as const)('open nothing to the world but the production port, and the test port only to its blocks (%s)', (_, planned, port, cidrs) => {
+  ] as const)('open nothing to the world but the production ports (80, 443), and the test port only to its blocks (%s)', (_, planned, port, cidrs) => {
     const p = planned();
     for (const sg of ofType(p, T.sg)) expect([sg.inputs.ingress, sg.inputs.egress]).toEqual([undefined, undefined]);
     const all = rules(p);
     for (const r of all) {
       expect(r.ipProtocol).toBe('tcp');
       expect(r.fromPort).toBe(r.toPort);
-      if (r.cidrIpv4 === '0.0.0.0/0' || r.cidrIpv6 === '::/0') expect([r.securityGroupId, r.fromPort]).toEqual([albSg(p), 80]);
+      if (r.cidrIpv4 === '0.0.0.0/0' || r.cidrIpv6 === '::/0') expect([r.securityGroupId, [80, 443].includes(r.fromPort)]).toEqual([albSg(p), true]);
     }
     const open = (v: 'cidrIpv4' | 'cidrIpv6') => all.filter((r) => r[v] === (v === 'cidrIpv4' ? '0.0.0.0/0' : '::/0'));
-    expect(open('cidrIpv4')).toHaveLength(1);
-    expect(open('cidrIpv6')).toHaveLength(1);
+    expect(open('cidrIpv4')).toHaveLength(2);
+    expect(open('cidrIpv6')).toHaveLength(2);
     const test = all.filter((r) => r.fromPort === port);
     expect(test.map((r) => r.cidrIpv4).sort()).toEqual([...cidrs].sort());
     expect(test.every((r) => r.securityGroupId === albSg(p) && r.cidrIpv6 === undefined)).toBe(true);
@@ -379,9 +379,8 @@ describe('tags', () => {
 });
 
 describe('outputs and arguments', () => {
-  it('exports the production and test URLs of the load balancer', () => {
-    const dns = computed(byName(bare, T.alb, NAMES.loadBalancer).name, 'dnsName');
-    expect(bare.outputs).toMatchObject({ publicUrl: `http://${dns}`, testUrl: `http://${dns}:8443` });
+  it('exports the production and test URLs: HTTPS on the stack\'s domain', () => {
+    expect(bare.outputs).toMatchObject({ publicUrl: 'https://shop.example.com', testUrl: 'https://shop.example.com:8443' });
   });
 
   it('refuses bad arguments with one line naming the field', () => {

@@ -38,8 +38,9 @@ describe('slipway parity on the shipped stacks', () => {
     const report = JSON.parse(output.stdout) as ParityReport;
     expect(report.ok).toBe(true);
     expect(report.undeclared).toEqual([]);
-    expect(report.knobs.map((k) => k.knob)).toEqual(['slipway:capacity', 'slipway:logs', 'slipway:network', 'slipway:promotion']);
-    expect(report.knobs.find((k) => k.knob === 'slipway:promotion')).toMatchObject({ differences: 0 });
+    expect(report.knobs.map((k) => k.knob)).toEqual(['slipway:capacity', 'slipway:domain', 'slipway:logs', 'slipway:network', 'slipway:promotion']);
+    // Manual approval makes a production stack: its load balancer is protected and its access logs kept.
+    expect(report.knobs.find((k) => k.knob === 'slipway:promotion')).toMatchObject({ differences: 2 });
 
     const find = (type: string, name: string, path?: string) => report.declared.filter((d) => d.type === type && d.name === name && d.path === path);
     expect(find('aws:ecs/taskDefinition:TaskDefinition', 'shop-blue-task', 'cpu')).toEqual([
@@ -55,12 +56,14 @@ describe('slipway parity on the shipped stacks', () => {
     expect(find('aws:ec2/natGateway:NatGateway', 'shop-network-nat-2')[0]?.knobs).toEqual(['slipway:network.natGateways']);
     // CIDR-derived values: a different VPC block and more subnets both move every subnet's block.
     expect(find('aws:ec2/subnet:Subnet', 'shop-network-private-1', 'cidrBlock')[0]?.knobs.sort()).toEqual(['slipway:network.azCount', 'slipway:network.vpcCidr']);
-    // Names carry the stack name and are no difference at all.
-    expect(report.declared.filter((d) => d.path === 'name' || d.path?.startsWith('tags'))).toEqual([]);
+    // Names carry the stack name and are no difference at all (a DNS name is a knob of its own).
+    expect(report.declared.filter((d) => (d.path === 'name' && d.type !== 'aws:route53/record:Record') || d.path?.startsWith('tags'))).toEqual([]);
 
     const text = renderParity(report).join('\n');
     expect(text).toMatch(/^Parity of staging and prod \(aws\): \d+ differences, all from declared knobs$/m);
-    expect(text).toContain('slipway:promotion: approval "auto" → "manual", approvers [] → ["alice", "bob"], bakeSeconds 60 → 300\n  no resource difference');
+    expect(text).toContain('slipway:promotion: approval "auto" → "manual", approvers [] → ["alice", "bob"], bakeSeconds 60 → 300\n');
+    expect(text).toContain('  ~ aws:lb/loadBalancer:LoadBalancer  shop-lb-alb  enableDeletionProtection: false → true  ← slipway:promotion.approval');
+    expect(text).toContain('  ~ aws:route53/record:Record  shop-lb-alias  name: "staging.shop.example.com" → "shop.example.com"  ← slipway:domain.name');
     expect(text).toContain('  ~ aws:ecs/taskDefinition:TaskDefinition  shop-blue-task  cpu: "512" → "1024"  ← slipway:capacity.cpu');
     expect(text).toContain('  + aws:ec2/subnet:Subnet  shop-network-public-2  (only in prod)  ← slipway:network.azCount');
   }, 60000);
@@ -117,6 +120,7 @@ describe('slipway parity catches what no knob explains', () => {
     expect(report.declared.map((d) => [d.name, d.knobs])).toEqual([
       ['shop-blue-logs', ['slipway:logs.retentionDays']],
       ['shop-green-logs', ['slipway:logs.retentionDays']],
+      ['shop-access-logs-lifecycle', ['slipway:logs.retentionDays']],
     ]);
     expect(renderParity(report).join('\n')).toContain(
       `Undeclared — not explained by any knob of the schema (2):\n  ~ ${TARGET_GROUP}  shop-lb-blue  healthCheck.interval: 10 → 30\n`,
@@ -140,7 +144,7 @@ describe('slipway parity catches what no knob explains', () => {
       expect(report.undeclared.map((d) => [d.kind, d.type, d.name])).toEqual([['added', 'test:index:Extra', 'extra']]);
       expect(report.knobs).toEqual([
         { knob: 'shop:apiKey', changes: [{ path: '', before: '[secret]', after: '[secret]' }], differences: 0 },
-        { knob: 'slipway:logs', changes: [{ path: 'retentionDays', before: 30, after: 365 }], differences: 2 },
+        { knob: 'slipway:logs', changes: [{ path: 'retentionDays', before: 30, after: 365 }], differences: 3 },
       ]);
       const text = renderParity(report).join('\n');
       expect(text).toContain('shop:apiKey: [secret] → [secret]\n  no resource difference');

@@ -188,13 +188,16 @@ describe('slipway plan --diff against a real git repository', () => {
     expect(changed('shop-blue-logs')).toEqual([{ path: 'retentionInDays', before: 30, after: 90 }]);
     // Six subnets instead of four: every subnet's block shrinks.
     expect(changed('shop-network-public-1')).toContainEqual({ path: 'cidrBlock', before: '10.20.64.0/18', after: '10.20.32.0/19' });
+    // The load balancer also waits for its access-log bucket, encrypted, with the policy that lets it write.
+    const LOGS = ['shop-access-logs-bucket', 'shop-access-logs-encryption', 'shop-access-logs-policy'];
+    expect(changed('shop-access-logs-lifecycle')).toEqual([{ path: 'rules[0].expiration.days', before: 30, after: 90 }]);
     expect(changed('shop-lb-alb')).toEqual([
       { path: 'subnets[2]', after: '<computed:shop-network-public-2.id>' },
-      { path: '[dependencies]', before: ['shop-firewall-alb', 'shop-network-public-0', 'shop-network-public-1'], after: ['shop-firewall-alb', 'shop-network-public-0', 'shop-network-public-1', 'shop-network-public-2'] },
+      { path: '[dependencies]', before: [...LOGS, 'shop-firewall-alb', 'shop-network-public-0', 'shop-network-public-1'], after: [...LOGS, 'shop-firewall-alb', 'shop-network-public-0', 'shop-network-public-1', 'shop-network-public-2'] },
     ]);
 
     const human = renderRefDiff(result);
-    expect(human).toContain('staging: 4 added, 0 removed, 7 changed, 1 output changed');
+    expect(human).toContain('staging: 4 added, 0 removed, 8 changed, 1 output changed');
     expect(human.join('\n')).toContain('  ~ aws:cloudwatch/logGroup:LogGroup  shop-blue-logs\n      retentionInDays: 30 → 90');
     expect(human).toContain('      [dependencies]: +shop-network-public-2');
   }, 60000);

@@ -8,8 +8,10 @@ import { run } from '../pipeline/cli/main';
 import { memorySink } from '../pipeline/cli/output';
 import { regionOfArn } from '../stacks/arns';
 import { dnsNameProblem } from '../stacks/domain';
+import { loadStackFile } from '../stacks/load';
 import { show } from '../stacks/show';
 import { validateStackConfig } from '../stacks/validate';
+import { stackWarnings } from '../stacks/warnings';
 import { ROOT, rawStack } from './mocks';
 
 const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
@@ -27,6 +29,18 @@ const withDomain = (domain: unknown) => (r: Record<string, any>) => void (r['sli
 const withCapacity = (fields: Record<string, unknown>) => (r: Record<string, any>) => {
   r['slipway:capacity'] = { cpu: 1024, memory: 2048, desiredCount: 3, ...fields };
 };
+
+describe('shipped stacks', () => {
+  it('prod and staging serve HTTPS on a name in the example zone and scale their live slot on CPU', () => {
+    for (const [stack, name] of [['prod', 'shop.example.com'], ['staging', 'staging.shop.example.com']] as const) {
+      const r = loadStackFile(stack, ROOT);
+      if (!r.ok || r.config.target !== 'aws') throw new Error(`${stack} does not validate`);
+      expect(r.config.domain).toEqual({ name, zoneId: 'ZEXAMPLE0123456789' });
+      expect(r.config.capacity).toMatchObject({ min: r.config.capacity.desiredCount, cpuPercent: 60 });
+      expect(stackWarnings(r.config)).toEqual([]);
+    }
+  });
+});
 
 describe('slipway:domain', () => {
   it('takes a name with exactly one of zoneId and certificateArn', () => {

@@ -1,14 +1,18 @@
-// One AWS environment: network, firewall, load balancer with a target group per slot, an ECS cluster,
-// and the blue and green slots. Which slot is live is only the load balancer's routing.
+// One AWS environment: network, firewall, load balancer with a target group per slot (HTTPS on the
+// stack's domain when it names one, access logs in a bucket of its own), an ECS cluster, and the blue
+// and green slots. Which slot is live is only the load balancer's routing and the slots' scaling bounds.
 import * as pulumi from '@pulumi/pulumi';
 import { awsConfigSchema, SLOTS, type AwsConfig, type Slot as SlotName } from '../../stacks/schema';
 import { keyPath, stackNameProblem } from '../../stacks/validate';
 import { baseTags, environmentNames, slotTags, type EnvironmentNames } from '../naming';
 import { slotSpec } from '../slots';
+import { AccessLogs } from './access-logs';
+import { Certificate } from './certificate';
 import { Cluster } from './cluster';
 import { Firewall } from './firewall';
-import { LoadBalancer } from './load-balancer';
+import { HTTPS_PORT, LoadBalancer } from './load-balancer';
 import { Network } from './network';
+import { slotScaling, type ScalingSpec } from './scaling';
 import { Slot } from './slot';
 
 export interface AwsEnvironmentArgs {
@@ -19,6 +23,9 @@ export interface AwsEnvironmentArgs {
 }
 
 const PRODUCTION_PORT = 80;
+
+/** Key prefix of the load balancer's access logs in their bucket. */
+const ACCESS_LOG_PREFIX = 'alb';
 
 /**
  * Checks the arguments again at the component's edge (the program validates stack files, but the
@@ -59,13 +66,15 @@ export class AwsEnvironment extends pulumi.ComponentResource {
     const network = this.createNetwork(name);
     const firewall = this.createFirewall(name, network);
     const cluster = this.createCluster(name);
-    const lb = this.createLoadBalancer(name, network, firewall);
+    const lb = this.createLoadBalancer(name, network, firewall, { certificateArn: this.createCertificate(name), accessLogs: this.createAccessLogs(name) });
     const slots = this.createSlots(name, { network, firewall, cluster, lb });
 
     this.loadBalancerArn = lb.arn;
     this.loadBalancerDnsName = lb.dnsName;
-    this.publicUrl = pulumi.interpolate`http://${lb.dnsName}`;
-    this.testUrl = pulumi.interpolate`http://${lb.dnsName}:${this.config.network.testListenerPort}`;
+    const { domain } = this.config;
+    const testPort = this.config.network.testListenerPort;
+    this.publicUrl = domain ? pulumi.output(`https://${domain.name}`) : pulumi.interpolate`http://${lb.dnsName}`;
+    this.testUrl = domain ? pulumi.output(`https://${domain.name}:${testPort}`) : pulumi.interpolate`http://${lb.dnsName}:${testPort}`;
     this.targetGroupArns = { blue: lb.targetGroups.blue.arn, green: lb.targetGroups.green.arn };
     this.alarmNames = { blue: slots.blue.alarmNames, green: slots.green.alarmNames };
     this.repositoryUrl = cluster.repositoryUrl;
@@ -102,6 +111,7 @@ export class AwsEnvironment extends pulumi.ComponentResource {
         names: this.nameParts,
         vpcId: network.vpcId,
         productionPort: PRODUCTION_PORT,
+        ...(this.config.domain ? { httpsPort: HTTPS_PORT } : {}),
         testPort: testListenerPort,
         testCidrs: testListenerCidrs,
         appPort: this.config.app.port,
@@ -119,7 +129,36 @@ export class AwsEnvironment extends pulumi.ComponentResource {
     );
   }
 
-  private createLoadBalancer(name: string, network: Network, firewall: Firewall): LoadBalancer {
+  /** The certificate of the stack's domain: requested and validated in its zone, or the one it names. */
+  private createCertificate(name: string): pulumi.Input<string> | undefined {
+    const { domain } = this.config;
+    if (!domain) return undefined;
+    if (domain.certificateArn) return domain.certificateArn;
+    return new Certificate(`${name}-certificate`, { domainName: domain.name, zoneId: domain.zoneId!, tags: this.tags }, { parent: this }).arn;
+  }
+
+  /** The access-log bucket; a production stack's (manual approval) keeps its logs when the stack is destroyed. */
+  private createAccessLogs(name: string): AccessLogs {
+    return new AccessLogs(
+      `${name}-access-logs`,
+      {
+        bucketPrefix: this.names.accessLogBucketPrefix,
+        prefix: ACCESS_LOG_PREFIX,
+        expirationDays: this.config.logs.retentionDays,
+        forceDestroy: !this.production,
+        tags: this.tags,
+      },
+      { parent: this },
+    );
+  }
+
+  /** Whether a person approves every switch: the stack is production, and its load balancer is protected. */
+  private get production(): boolean {
+    return this.config.promotion.approval === 'manual';
+  }
+
+  private createLoadBalancer(name: string, network: Network, firewall: Firewall, edge: { certificateArn?: pulumi.Input<string>; accessLogs: AccessLogs }): LoadBalancer {
+    const { domain } = this.config;
     return new LoadBalancer(
       `${name}-lb`,
       {
@@ -133,6 +172,10 @@ export class AwsEnvironment extends pulumi.ComponentResource {
         live: this.config.release.live,
         productionPort: PRODUCTION_PORT,
         testPort: this.config.network.testListenerPort,
+        ...(edge.certificateArn !== undefined ? { tls: { certificateArn: edge.certificateArn } } : {}),
+        ...(domain?.zoneId ? { alias: { name: domain.name, zoneId: domain.zoneId } } : {}),
+        deletionProtection: this.production,
+        accessLogs: { bucket: edge.accessLogs.bucket, prefix: edge.accessLogs.prefix, ready: edge.accessLogs.ready },
         tags: this.tags,
         slotTags: { blue: slotTags(this.config, this.stack, 'blue'), green: slotTags(this.config, this.stack, 'green') },
       },
@@ -161,9 +204,12 @@ export class AwsEnvironment extends pulumi.ComponentResource {
           capacity: this.config.capacity,
           alarms: this.config.alarms,
           retentionDays: this.config.logs.retentionDays,
+          ...(this.config.logs.kmsKeyArn ? { logsKmsKeyArn: this.config.logs.kmsKeyArn } : {}),
+          ...this.scalingOf(slot),
           loadBalancerArnSuffix: lb.arnSuffix,
           targetGroup: lb.targetGroups[slot],
           clusterArn: cluster.clusterArn,
+          clusterName: cluster.clusterName,
           executionRoleArn: cluster.executionRoleArn,
           subnetIds: network.privateSubnetIds,
           securityGroupId: firewall.taskGroupId,
@@ -172,5 +218,11 @@ export class AwsEnvironment extends pulumi.ComponentResource {
         { parent: this },
       );
     return Object.fromEntries(SLOTS.map((slot) => [slot, make(slot)])) as Record<SlotName, Slot>;
+  }
+
+  /** A slot's scaling: the stack's bounds for the live slot, desiredCount for the idle one; none without a target. */
+  private scalingOf(slot: SlotName): { scaling?: { spec: ScalingSpec; policyName: string } } {
+    const spec = slotScaling(this.config.capacity, slot === this.config.release.live);
+    return spec ? { scaling: { spec, policyName: this.names.scalingPolicy(slot, spec.metric) } } : {};
   }
 }

@@ -11,6 +11,8 @@ export interface FirewallArgs {
   vpcId: pulumi.Input<string>;
   /** Production listener port, open to everyone (IPv4 and IPv6). */
   productionPort: number;
+  /** With a domain: the HTTPS listener port, open to everyone too (`productionPort` then only redirects to it). */
+  httpsPort?: number;
   /** Test listener port (reaches the idle slot), open only to `testCidrs`. */
   testPort: number;
   /** Who may reach the test listener, e.g. `['10.0.0.0/8']`. */
@@ -31,15 +33,23 @@ export interface CidrRule {
   description: string;
 }
 
-/** The load balancer's ingress: production port to the world, test port to the listed blocks only. */
-export function loadBalancerIngress(args: Pick<FirewallArgs, 'productionPort' | 'testPort' | 'testCidrs'>): CidrRule[] {
-  if (args.testPort === args.productionPort) {
+/**
+ * The load balancer's ingress: the production port (and with a domain the HTTPS port) to the world,
+ * the test port to the listed blocks only.
+ */
+export function loadBalancerIngress(args: Pick<FirewallArgs, 'productionPort' | 'httpsPort' | 'testPort' | 'testCidrs'>): CidrRule[] {
+  if (args.testPort === args.productionPort || args.testPort === args.httpsPort) {
     throw new Error(`network.testListenerPort: ${args.testPort} is the production listener port`);
   }
   if (args.testCidrs.length === 0) throw new Error('network.testListenerCidrs: needs at least one CIDR block');
+  const world = (port: number, what: string): CidrRule[] => [
+    { key: `${port}-ipv4`, port, cidrIpv4: '0.0.0.0/0', description: `${what}, anyone (IPv4)` },
+    { key: `${port}-ipv6`, port, cidrIpv6: '::/0', description: `${what}, anyone (IPv6)` },
+  ];
   return [
-    { key: `${args.productionPort}-ipv4`, port: args.productionPort, cidrIpv4: '0.0.0.0/0', description: 'production listener, anyone (IPv4)' },
-    { key: `${args.productionPort}-ipv6`, port: args.productionPort, cidrIpv6: '::/0', description: 'production listener, anyone (IPv6)' },
+    ...(args.httpsPort === undefined
+      ? world(args.productionPort, 'production listener')
+      : [...world(args.productionPort, 'redirect to HTTPS'), ...world(args.httpsPort, 'production listener (HTTPS)')]),
     ...[...new Set(args.testCidrs)].map((cidr) => ({
       key: `${args.testPort}-${cidr.replace(/[./]/g, '-')}`,
       port: args.testPort,

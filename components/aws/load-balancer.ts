@@ -1,5 +1,6 @@
-// The application load balancer, one target group per slot, and the two listeners that decide where
-// traffic goes. Switching the live slot changes only the listeners' default actions.
+// The application load balancer, one target group per slot, and the listeners that decide where
+// traffic goes. Switching the live slot changes only the listeners' default actions. With a domain the
+// production and test listeners speak HTTPS, port 80 only redirects, and the name points here.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { SLOTS, type Slot } from '../../stacks/schema';
@@ -24,6 +25,17 @@ export interface LoadBalancerArgs {
   productionPort?: number;
   /** Test listener port (the idle slot), e.g. 8443. */
   testPort: number;
+  /**
+   * HTTPS: the certificate the production and test listeners present; the production listener moves
+   * to 443 and `productionPort` only redirects to it. Default: plain HTTP.
+   */
+  tls?: { certificateArn: pulumi.Input<string> };
+  /** A Route 53 alias `name` in `zoneId` pointing at the load balancer. Default: none. */
+  alias?: { name: string; zoneId: string };
+  /** Refuse to delete the load balancer (a production stack). */
+  deletionProtection: boolean;
+  /** Where access logs go: the bucket, a key prefix, and what must exist before logging is turned on. */
+  accessLogs?: { bucket: pulumi.Input<string>; prefix: string; ready: pulumi.Resource[] };
   /** Tags on the load balancer and listeners. */
   tags: Record<string, string>;
   /** Tags on each slot's target group. */
@@ -57,6 +69,50 @@ export function testAction<T>(live: Slot, targetGroupArns: Record<Slot, T>) {
   return { type: 'forward', targetGroupArn: targetGroupArns[idleSlotOf(live)] };
 }
 
+/** The HTTPS port of an environment with a domain. */
+export const HTTPS_PORT = 443;
+
+/** A current TLS policy: TLS 1.3 and 1.2 with forward-secret ciphers only. */
+export const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+
+/** Plain HTTP's only answer once there is HTTPS: a permanent redirect to the same URL on 443. */
+export function redirectToHttps() {
+  return { type: 'redirect', redirect: { protocol: 'HTTPS', port: String(HTTPS_PORT), statusCode: 'HTTP_301' } };
+}
+
+export interface ListenerSpec<T, C> {
+  /** Suffix of the listener's logical name: `http` (productionPort), `https` (443), `test`. */
+  key: 'http' | 'https' | 'test';
+  port: number;
+  protocol: 'HTTP' | 'HTTPS';
+  sslPolicy?: string;
+  certificateArn?: C;
+  defaultActions: (ReturnType<typeof productionAction<T>> | ReturnType<typeof testAction<T>> | ReturnType<typeof redirectToHttps>)[];
+}
+
+/**
+ * The listeners: production (weighted forward) on `productionPort`, and test (the idle slot). With a
+ * certificate both speak HTTPS, production on 443, and `productionPort` only redirects to it. Adding or
+ * removing a domain so changes the port-80 listener in place and creates or deletes the 443 one: no
+ * two listeners ever want one port.
+ */
+export function listenerSpecs<T, C>(p: { live: Slot; targetGroupArns: Record<Slot, T>; productionPort: number; testPort: number; certificateArn?: C }): ListenerSpec<T, C>[] {
+  const production = productionAction(p.live, p.targetGroupArns);
+  const test = testAction(p.live, p.targetGroupArns);
+  if (p.certificateArn === undefined) {
+    return [
+      { key: 'http', port: p.productionPort, protocol: 'HTTP', defaultActions: [production] },
+      { key: 'test', port: p.testPort, protocol: 'HTTP', defaultActions: [test] },
+    ];
+  }
+  const tls = { protocol: 'HTTPS', sslPolicy: TLS_POLICY, certificateArn: p.certificateArn } as const;
+  return [
+    { key: 'http', port: p.productionPort, protocol: 'HTTP', defaultActions: [redirectToHttps()] },
+    { key: 'https', port: HTTPS_PORT, ...tls, defaultActions: [production] },
+    { key: 'test', port: p.testPort, ...tls, defaultActions: [test] },
+  ];
+}
+
 export class LoadBalancer extends pulumi.ComponentResource {
   readonly arn: pulumi.Output<string>;
   readonly arnSuffix: pulumi.Output<string>;
@@ -68,7 +124,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('slipway:aws:LoadBalancer', name, {}, opts);
     const productionPort = args.productionPort ?? 80;
-    if (args.testPort === productionPort) throw new Error(`network.testListenerPort: ${args.testPort} is the production listener port`);
+    if (args.testPort === productionPort || (args.tls && args.testPort === HTTPS_PORT)) {
+      throw new Error(`network.testListenerPort: ${args.testPort} is the production listener port`);
+    }
 
     const alb = new aws.lb.LoadBalancer(
       `${name}-alb`,
@@ -80,25 +138,32 @@ export class LoadBalancer extends pulumi.ComponentResource {
         securityGroups: [args.securityGroupId],
         subnets: args.subnetIds,
         dropInvalidHeaderFields: true,
+        enableDeletionProtection: args.deletionProtection,
+        ...(args.accessLogs ? { accessLogs: { bucket: args.accessLogs.bucket, prefix: args.accessLogs.prefix, enabled: true } } : {}),
         tags: args.tags,
       },
-      { parent: this },
+      { parent: this, dependsOn: args.accessLogs?.ready ?? [] },
     );
     const groups = Object.fromEntries(SLOTS.map((slot) => [slot, this.createTargetGroup(name, slot, args)])) as Record<Slot, aws.lb.TargetGroup>;
     const arns = { blue: groups.blue.arn, green: groups.green.arn };
 
-    this.listeners = [
-      new aws.lb.Listener(
-        `${name}-production`,
-        { loadBalancerArn: alb.arn, port: productionPort, protocol: 'HTTP', defaultActions: [productionAction(args.live, arns)], tags: args.tags },
+    const specs = listenerSpecs({ live: args.live, targetGroupArns: arns, productionPort, testPort: args.testPort, certificateArn: args.tls?.certificateArn });
+    this.listeners = specs.map(
+      ({ key, ...listener }) =>
+        new aws.lb.Listener(
+          `${name}-${key}`,
+          { loadBalancerArn: alb.arn, ...listener, tags: args.tags },
+          // The port-80 listener was `<name>-production` before there was HTTPS.
+          { parent: this, ...(key === 'http' ? { aliases: [{ name: `${name}-production` }] } : {}) },
+        ),
+    );
+    if (args.alias) {
+      new aws.route53.Record(
+        `${name}-alias`,
+        { zoneId: args.alias.zoneId, name: args.alias.name, type: 'A', aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }] },
         { parent: this },
-      ),
-      new aws.lb.Listener(
-        `${name}-test`,
-        { loadBalancerArn: alb.arn, port: args.testPort, protocol: 'HTTP', defaultActions: [testAction(args.live, arns)], tags: args.tags },
-        { parent: this },
-      ),
-    ];
+      );
+    }
 
     this.arn = alb.arn;
     this.arnSuffix = alb.arnSuffix;

@@ -4,6 +4,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { AwsConfig, Slot as SlotName } from '../../stacks/schema';
 import type { SlotSpec } from '../slots';
+import { SlotScaling, type ScalingSpec } from './scaling';
 
 export interface SlotNames {
   logGroup: string;
@@ -26,6 +27,15 @@ export interface SlotArgs {
   alarms: AwsConfig['alarms'];
   /** CloudWatch Logs retention, days. */
   retentionDays: number;
+  /** KMS key that encrypts the log group; default: CloudWatch Logs' own encryption. */
+  logsKmsKeyArn?: string;
+  /**
+   * Application Auto Scaling of the service (components/aws/scaling.ts), with the policy's physical
+   * name; the service then leaves its task count to it. Default: a fixed `capacity.desiredCount`.
+   */
+  scaling?: { spec: ScalingSpec; policyName: string };
+  /** The cluster's name: the scalable target is `service/<cluster>/<service>`. */
+  clusterName: pulumi.Input<string>;
   /** The load balancer's and this slot's target group's `arnSuffix`: the alarms' dimensions. */
   loadBalancerArnSuffix: pulumi.Input<string>;
   targetGroup: { arn: pulumi.Input<string>; arnSuffix: pulumi.Input<string> };
@@ -92,7 +102,7 @@ export class Slot extends pulumi.ComponentResource {
 
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
-      { name: args.names.logGroup, retentionInDays: args.retentionDays, tags: args.tags },
+      { name: args.names.logGroup, retentionInDays: args.retentionDays, kmsKeyId: args.logsKmsKeyArn, tags: args.tags },
       { parent: this },
     );
     const alarms = alarmSpecs(args.alarms).map(
@@ -167,8 +177,22 @@ export class Slot extends pulumi.ComponentResource {
         tags: args.tags,
       },
       // A service name is unique in its cluster, so a forced replacement (`slipway drill`) deletes first.
-      { parent: this, dependsOn: args.serviceDependsOn, deleteBeforeReplace: true },
+      // With scaling, Application Auto Scaling owns the task count: desiredCount only sets the start.
+      { parent: this, dependsOn: args.serviceDependsOn, deleteBeforeReplace: true, ...(args.scaling ? { ignoreChanges: ['desiredCount'] } : {}) },
     );
+    if (args.scaling) {
+      new SlotScaling(
+        `${name}-scaling`,
+        {
+          spec: args.scaling.spec,
+          policyName: args.scaling.policyName,
+          resourceId: pulumi.interpolate`service/${args.clusterName}/${service.name}`,
+          resourceLabel: pulumi.interpolate`${args.loadBalancerArnSuffix}/${args.targetGroup.arnSuffix}`,
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+    }
     return service.name;
   }
 }

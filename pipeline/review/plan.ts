@@ -40,7 +40,24 @@ export function isComputed(value: unknown): boolean {
 
 // Properties other resources read from these; the mock returns placeholders for them when the
 // program did not set them itself.
-const COMPUTED_PROPERTIES = ['arn', 'arnSuffix', 'dnsName', 'zoneId', 'repositoryUrl', 'registryId', 'name'];
+const COMPUTED_PROPERTIES = ['arn', 'arnSuffix', 'dnsName', 'zoneId', 'repositoryUrl', 'registryId', 'name', 'fqdn'];
+
+/**
+ * Computed properties that are structures, by type: placeholders in AWS's shape, for programs that
+ * read into them (an ACM certificate's DNS validation record: always a CNAME).
+ */
+const COMPUTED_STRUCTURES: Record<string, (name: string, inputs: Record<string, unknown>) => Record<string, unknown>> = {
+  'aws:acm/certificate:Certificate': (name, inputs) => ({
+    domainValidationOptions: [
+      {
+        domainName: inputs.domainName,
+        resourceRecordName: computed(name, 'domainValidationOptions[0].resourceRecordName'),
+        resourceRecordType: 'CNAME',
+        resourceRecordValue: computed(name, 'domainValidationOptions[0].resourceRecordValue'),
+      },
+    ],
+  }),
+};
 
 export interface PlanOptions {
   /** Project root holding stacks/ (default: cwd). */
@@ -79,6 +96,9 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>,
       const state: Record<string, unknown> = { ...args.inputs };
       for (const prop of COMPUTED_PROPERTIES) {
         if (state[prop] === undefined) state[prop] = computed(args.name, prop);
+      }
+      for (const [prop, value] of Object.entries(COMPUTED_STRUCTURES[args.type]?.(args.name, args.inputs) ?? {})) {
+        if (state[prop] === undefined) state[prop] = value;
       }
       // The mock passes "" as the id of a new resource.
       return { id: args.id || computed(args.name, 'id'), state };

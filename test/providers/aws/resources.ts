@@ -1,43 +1,13 @@
 // The aws double's resource types: for each type token the program uses (components/aws/*.ts), the ID
 // and computed outputs AWS would give it, in AWS's shapes, and which inputs force a replacement. Pure
 // and deterministic: every ID derives from a hash of the URN, so repeated runs agree. Sources in main.ts.
-import { stableHash } from '../common';
+import { PRODUCTION_TYPES } from './production';
+import { digitsOf, hexOf, type AwsContext, type AwsTypeSpec } from './shapes';
 
-/** What an ID or output may depend on. */
-export interface AwsContext {
-  urn: string;
-  /** Logical name (from the URN). */
-  name: string;
-  region: string;
-  account: string;
-  inputs: Record<string, any>;
-}
-
-export interface AwsTypeSpec {
-  /** Inputs whose change needs a new object (ForceNew upstream); `all-but-tags`: every input but tags. */
-  replaceOn: readonly string[] | 'all-but-tags';
-  /** Inputs check insists on. */
-  required?: readonly string[];
-  /** Pulumi autonaming: the property filled with `<logical name>-<7 hex>` when absent. */
-  autoName?: { property: string; maxLength: number };
-  /** The ID and the computed outputs (inputs are added back by the provider). */
-  make: (ctx: AwsContext) => { id: string; outs: Record<string, unknown> };
-}
+export { digitsOf, hexOf, type AwsContext, type AwsTypeSpec };
 
 export const ACCOUNT_ID = '123456789012';
 export const DEFAULT_REGION = 'us-east-1';
-
-/** Hex digits derived from the URN (and `salt`): the random part of an AWS ID, made stable. */
-export function hexOf(ctx: Pick<AwsContext, 'urn'>, length: number, salt = ''): string {
-  let hex = '';
-  for (let i = 0; hex.length < length; i++) hex += stableHash(ctx.urn, salt, String(i));
-  return hex.slice(0, length);
-}
-
-/** Decimal digits derived from the URN, for IDs AWS makes of digits (DNS names, route IDs). */
-export function digitsOf(ctx: Pick<AwsContext, 'urn'>, length: number, salt = ''): string {
-  return BigInt(`0x${hexOf(ctx, 32, salt)}`).toString().padStart(length, '0').slice(0, length);
-}
 
 /** `<prefix>-<17 hex>`: the shape of VPC, subnet, security group, gateway and route table IDs. */
 function ec2Id(prefix: string) {
@@ -226,6 +196,7 @@ export const AWS_TYPES: Record<string, AwsTypeSpec> = {
       return { id: `arn:aws:ecs:${ctx.region}:${ctx.account}:service/${clusterName}/${ctx.inputs.name}`, outs: {} };
     },
   },
+  ...PRODUCTION_TYPES,
 };
 
 function securityGroupRule(): AwsTypeSpec {
