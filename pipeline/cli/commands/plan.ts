@@ -83,7 +83,10 @@ export function renderPlan(plan: Plan): string[] {
   }
   const visit = (r: PlannedResource, depth: number) => {
     const inputs = keyInputs(r.inputs);
-    lines.push(`${INDENT.repeat(depth)}${r.type}  ${r.name}${inputs ? `  ${inputs}` : ''}`);
+    const action = actionText(r.inputs.defaultActions);
+    // ignoreChanges: a slot deployed with another app configuration keeps these as its state has them.
+    const kept = r.ignoreChanges ? `  (keeps ${r.ignoreChanges.join(', ')} as deployed)` : '';
+    lines.push(`${INDENT.repeat(depth)}${r.type}  ${r.name}${inputs ? `  ${inputs}` : ''}${action ? `  → ${action}` : ''}${kept}`);
     for (const c of children.get(r.urn) ?? []) visit(c, depth + 1);
   };
   for (const r of children.get(undefined) ?? []) visit(r, 0);
@@ -114,6 +117,33 @@ export function keyInputs(inputs: Record<string, unknown>): string {
 function formatValue(v: unknown): string {
   if (isSecret(v)) return SECRET_TEXT;
   const text = typeof v === 'string' ? v : JSON.stringify(v) ?? '';
-  if (text.length <= MAX_VALUE || isComputed(text)) return text;
+  // A placeholder is never cut (it names what AWS assigns), but a JSON document holding some is.
+  if (text.length <= MAX_VALUE || (isComputed(text) && !/^[[{]/.test(text))) return text;
   return `${text.slice(0, MAX_VALUE - 1)}…`;
+}
+
+/**
+ * A load balancer listener's default actions in words, for the tree: where its traffic goes
+ * (`forward shop-lb-blue 100%, shop-lb-green 0%`) or that it only redirects (`redirect to HTTPS:443 (301)`).
+ */
+export function actionText(actions: unknown): string | undefined {
+  if (!Array.isArray(actions) || actions.length === 0) return undefined;
+  return actions.map((a: Record<string, any>) => {
+    if (a?.type === 'redirect') {
+      const r = a.redirect ?? {};
+      return `redirect to ${r.protocol ?? '#{protocol}'}:${r.port ?? '#{port}'} (${String(r.statusCode ?? '').replace(/^HTTP_/, '')})`;
+    }
+    if (a?.type === 'forward' && Array.isArray(a.forward?.targetGroups)) {
+      return `forward ${a.forward.targetGroups.map((g: Record<string, unknown>) => `${targetLabel(g.arn)} ${String(g.weight ?? 1)}%`).join(', ')}`;
+    }
+    if (a?.type === 'forward') return `forward ${targetLabel(a.targetGroupArn)}`;
+    return String(a?.type ?? 'unknown action');
+  }).join('; ');
+}
+
+/** A target group by name: the resource in a placeholder, or the name in its ARN. */
+function targetLabel(arn: unknown): string {
+  if (isSecret(arn)) return SECRET_TEXT;
+  const text = String(arn);
+  return /^<computed:(.+)\.arn>$/.exec(text)?.[1] ?? /:targetgroup\/([^/]+)\//.exec(text)?.[1] ?? text;
 }
