@@ -281,13 +281,54 @@ export function repoDigestOf(repoDigests: readonly string[], repository: string)
   return hit?.slice(repository.length + 1);
 }
 
+/** `docker manifest inspect` of the version's tag in the registry: what it holds already, if anything. */
+export function remoteTagArgs(artifact: Pick<BuiltArtifact, 'version'>, repository: string): string[] {
+  return ['manifest', 'inspect', '--verbose', `${repository}:${artifact.version}`];
+}
+
+/**
+ * What the registry holds under the tag (the output of remoteTagArgs), against the local image: the
+ * same image — its manifest or config digest is the local image ID — with the manifest digest to pin;
+ * another image; or undefined when the output says nothing usable (then push as usual).
+ */
+export function existingTag(inspectJson: string, imageId: string): { same: boolean; digest: string } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(inspectJson);
+  } catch {
+    return undefined;
+  }
+  // One entry per platform for a manifest list, a single one otherwise.
+  const entries = (Array.isArray(parsed) ? parsed : [parsed]) as { Descriptor?: { digest?: string }; SchemaV2Manifest?: { config?: { digest?: string } }; OCIManifest?: { config?: { digest?: string } } }[];
+  const described = entries
+    .map((e) => ({ digest: e?.Descriptor?.digest, config: (e?.SchemaV2Manifest ?? e?.OCIManifest)?.config?.digest }))
+    .filter((e): e is { digest: string; config: string | undefined } => typeof e.digest === 'string' && /^sha256:[0-9a-f]{64}$/.test(e.digest));
+  const same = described.find((e) => e.digest === imageId || e.config === imageId);
+  if (same) return { same: true, digest: same.digest };
+  return described[0] ? { same: false, digest: described[0].digest } : undefined;
+}
+
 /**
  * Pushes a locally built artifact to a registry (AWS: the environment's ECR repository). The registry
  * assigns the manifest digest; the returned reference pins that digest, so every environment pulls
  * exactly these bytes. Needs `docker login` to the registry first (for ECR:
  * `aws ecr get-login-password | docker login --username AWS --password-stdin <registry>`).
+ *
+ * ECR repositories here have immutable tags, and ECR refuses a push to an existing tag even of the
+ * same image. So the tag is looked up first: holding this image already, nothing is pushed and its
+ * digest is used (re-deploying a version, resuming a deployment); holding another image, the push is
+ * refused before it starts, naming what to do.
  */
 export async function pushArtifact(artifact: BuiltArtifact, repository: string, run: Runner = execaRunner): Promise<BuiltArtifact> {
+  const target = `${repository}:${artifact.version}`;
+  const remote = await run('docker', remoteTagArgs(artifact, repository), {});
+  const existing = remote.exitCode === 0 ? existingTag(remote.stdout, artifact.imageId) : undefined;
+  if (existing?.same) return { ...artifact, ref: `${target}@${existing.digest}`, digest: existing.digest };
+  if (existing) {
+    throw new UserError(
+      `${target} already holds another image (${existing.digest}) and the repository's tags are immutable: deploy that image with --artifact ${target}@${existing.digest}, or build under a new --app-version`,
+    );
+  }
   for (const args of pushCommandArgs(artifact, repository)) {
     const r = await run('docker', args, {});
     if (r.exitCode !== 0) {
