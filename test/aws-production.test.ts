@@ -102,6 +102,12 @@ describe('TLS and a domain', () => {
     for (const slot of SLOTS) expect(JSON.stringify(http)).not.toContain(tgArn(slot));
   });
 
+  it('port 80 turns into a redirect only once the HTTPS listener exists (a domain added to a running environment)', () => {
+    const listener = (port: number) => ofType(prod, T.listener).find((l) => l.inputs.port === port)!;
+    expect(listener(80).dependencies).toContain(listener(443).urn);
+    expect(listener(443).dependencies ?? []).not.toContain(listener(80).urn);
+  });
+
   it.each(SLOTS)('the test listener is HTTPS too, with the same certificate, on testListenerPort, to the idle slot (live %s)', (live) => {
     const p = live === 'blue' ? blueLive : greenLive;
     expect(listenerOn(p, 8443)).toMatchObject({

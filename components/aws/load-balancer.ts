@@ -107,8 +107,8 @@ export function listenerSpecs<T, C>(p: { live: Slot; targetGroupArns: Record<Slo
   }
   const tls = { protocol: 'HTTPS', sslPolicy: TLS_POLICY, certificateArn: p.certificateArn } as const;
   return [
-    { key: 'http', port: p.productionPort, protocol: 'HTTP', defaultActions: [redirectToHttps()] },
     { key: 'https', port: HTTPS_PORT, ...tls, defaultActions: [production] },
+    { key: 'http', port: p.productionPort, protocol: 'HTTP', defaultActions: [redirectToHttps()] },
     { key: 'test', port: p.testPort, ...tls, defaultActions: [test] },
   ];
 }
@@ -148,15 +148,17 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const arns = { blue: groups.blue.arn, green: groups.green.arn };
 
     const specs = listenerSpecs({ live: args.live, targetGroupArns: arns, productionPort, testPort: args.testPort, certificateArn: args.tls?.certificateArn });
-    this.listeners = specs.map(
-      ({ key, ...listener }) =>
-        new aws.lb.Listener(
-          `${name}-${key}`,
-          { loadBalancerArn: alb.arn, ...listener, tags: args.tags },
-          // The port-80 listener was `<name>-production` before there was HTTPS.
-          { parent: this, ...(key === 'http' ? { aliases: [{ name: `${name}-production` }] } : {}) },
-        ),
-    );
+    const made = new Map<string, aws.lb.Listener>();
+    for (const { key, ...listener } of specs) {
+      // Port 80 turns into a redirect only once HTTPS answers: adding a domain to a running environment
+      // waits for the certificate's validation (minutes) with port 80 still forwarding.
+      // The port-80 listener was `<name>-production` before there was HTTPS.
+      const https = made.get('https');
+      const listenerOpts: pulumi.CustomResourceOptions =
+        key === 'http' ? { parent: this, dependsOn: https ? [https] : [], aliases: [{ name: `${name}-production` }] } : { parent: this };
+      made.set(key, new aws.lb.Listener(`${name}-${key}`, { loadBalancerArn: alb.arn, ...listener, tags: args.tags }, listenerOpts));
+    }
+    this.listeners = [...made.values()];
     if (args.alias) {
       new aws.route53.Record(
         `${name}-alias`,
