@@ -15,4 +15,14 @@ describe('interruptSignal', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('aborted: interrupted (Ctrl-C)');
   });
+
+  it('turns SIGTERM (what a stopping console sends its jobs) into the same abort', async () => {
+    const child = execa('node', ['--import', 'tsx', join(ROOT, 'test/fixtures/processes/interrupt.ts')], { cwd: ROOT, reject: false });
+    await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+    child.kill('SIGTERM');
+    const r = await child;
+    expect(r.signal, r.stderr).toBeUndefined();
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('aborted: interrupted (SIGTERM)');
+  });
 });

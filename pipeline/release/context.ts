@@ -55,7 +55,7 @@ export function deployContext(ctx: CommandContext, flags: PipelineFlags, overrid
     engine,
     // The ledger's head is anchored in the stack's backend (a stack tag): see pipeline/ledger/anchor.ts.
     ledger: new Ledger(ledgerDir, { anchor: stackTagAnchor(engine), warn: (line) => ctx.output.err(line) }),
-    lock: fileLock(join(ledgerDir, '..', 'locks')),
+    lock: fileLock(deploymentLockDir(ledgerDir)),
     smoke: runSmokeChecks,
     signals: overrides.signals ?? ((config, stack) => (config.target === 'aws' ? cloudWatchSignals(regionOf(ctx) ?? stackRegion(stack, ctx.cwd)) : noSignals)),
     // Straight to the terminal when there is one, so a long step shows its time ticking.
@@ -69,19 +69,27 @@ export function deployContext(ctx: CommandContext, flags: PipelineFlags, overrid
 }
 
 /**
- * An AbortSignal that fires on Ctrl-C, so long steps stop cleanly: the engine cancels its operation
- * and releases Pulumi's stack lock. A second Ctrl-C exits at once (130).
+ * An AbortSignal that fires on Ctrl-C or SIGTERM (what the console sends its jobs when it stops), so
+ * long steps stop cleanly: the engine cancels its operation and releases Pulumi's stack lock. A second
+ * signal exits at once (130, or 143 for SIGTERM).
  *
  * `on`, not `once`: the SDK's execa loads signal-exit, which re-raises a signal (killing the process,
  * and orphaning the CLI with the lock held) when no other listener is left when its own runs.
  */
 export function interruptSignal(): AbortSignal {
   const ac = new AbortController();
-  process.on('SIGINT', () => {
-    if (ac.signal.aborted) process.exit(130);
-    ac.abort(new Error('interrupted (Ctrl-C)'));
-  });
+  for (const [signal, what, code] of [['SIGINT', 'Ctrl-C', 130], ['SIGTERM', 'SIGTERM', 143]] as const) {
+    process.on(signal, () => {
+      if (ac.signal.aborted) process.exit(code);
+      ac.abort(new Error(`interrupted (${what})`));
+    });
+  }
   return ac.signal;
+}
+
+/** The folder of the stacks' deployment locks, held by whichever slipway deploys (CLI or console job). */
+export function deploymentLockDir(ledgerDir: string): string {
+  return join(ledgerDir, '..', 'locks');
 }
 
 function regionOf(ctx: CommandContext): string | undefined {

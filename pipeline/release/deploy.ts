@@ -147,6 +147,8 @@ async function run(ctx: DeployContext, stack: string, id: string, artifact: Arti
   const from: Slot = resume?.from ?? config.release.live;
   const slot: Slot = resume?.slot ?? idleSlotOf(from);
   const done = new Set(resume?.steps.filter((s) => s.status === 'ok').map((s) => s.name) ?? []);
+  // Named first, so whoever follows the run (the console) knows which ledger entry it writes.
+  ctx.progress.info(`${resume ? 'resuming deployment' : 'deployment'} ${id}: ${artifact.version} to ${stack}, slot ${slot}`, { deployment: id, stack, resumed: resume !== undefined });
 
   if (!resume) {
     await record(ctx, stack, id, 'started', {
@@ -329,6 +331,7 @@ export async function rollback(ctx: DeployContext, stack: string): Promise<{ fro
   const id = `r-${(ctx.newId ?? (() => newDeploymentId(ctx.now())))().replace(/^d-/, '')}`;
   const release = ctx.lock.acquire(stack, { deploymentId: id, actor: ctx.actor });
   try {
+    ctx.progress.info(`rollback ${id}: ${from} → ${to} (${target.version})`, { deployment: id, stack, resumed: false });
     await record(ctx, stack, id, 'started', {
       artifact: target.image,
       digest: digestOf(target.image),

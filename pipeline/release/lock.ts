@@ -85,11 +85,24 @@ export async function waitForLock(
   }
 }
 
+/** `<dir>/<stack>.deploy.lock`: where a stack's deployment lock lives. */
+export function deploymentLockFile(dir: string, stack: string): string {
+  return join(dir, `${stack}.deploy.lock`);
+}
+
+/** Who holds the lock in `file` now: undefined when it is free or its holder is gone (stale). */
+export function liveHolder(file: string): LockHolder | undefined {
+  const raw = readRaw(file);
+  if (raw === undefined) return undefined;
+  const holder = parseHolder(raw);
+  return holder && !isStale(holder) ? holder : undefined;
+}
+
 /** The deployment lock: `<dir>/<stack>.deploy.lock`, refused at once while its holder lives. */
 export function fileLock(dir: string, now: () => Date = () => new Date()): DeploymentLock {
   return {
     acquire(stack, who) {
-      const file = join(dir, `${stack}.deploy.lock`);
+      const file = deploymentLockFile(dir, stack);
       const r = tryLock(file, who, now);
       if ('release' in r) return r.release;
       const h = r.held as Partial<LockOwner> | undefined;

@@ -8,7 +8,8 @@ export interface StepProgress {
 
 export interface Progress {
   step(name: string, detail?: string): StepProgress;
-  info(line: string): void;
+  /** One line for people; `fields` go into the JSON form too, for programs that follow a run. */
+  info(line: string, fields?: Record<string, unknown>): void;
 }
 
 export const silentProgress: Progress = {
@@ -54,7 +55,7 @@ export function humanProgress(out: Writable, now: () => number = Date.now): Prog
 export function jsonProgress(out: Writable, now: () => number = Date.now): Progress {
   const emit = (o: object) => void out.write(`${JSON.stringify(o)}\n`);
   return {
-    info: (line) => emit({ info: line }),
+    info: (line, fields) => emit({ ...fields, info: line }),
     step(name, detail) {
       const started = now();
       emit({ step: name, detail, status: 'started' });

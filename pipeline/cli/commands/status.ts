@@ -14,6 +14,7 @@ import { displayPath, ledgerDirSource } from './ledger';
 import type { EnginePort } from '../../engine/port';
 import type { CommandContext } from '../output';
 import { createPulumiEngine, findPulumiCli } from '../../engine/automation';
+import { knownUrls } from '../../release/urls';
 
 export interface StackStatus {
   stack: string;
@@ -53,7 +54,7 @@ export async function statusCommand(opts: StatusOptions): Promise<StackStatus[]>
     const last = all.filter((d) => d.kind === 'deploy' || d.kind === 'rollback').at(-1);
     const recovery = all.filter((d) => d.kind === 'recovery' || d.kind === 'drill').at(-1);
     const live = currentLive(entries);
-    let urls = c.target === 'docker' ? { publicUrl: `http://localhost:${c.ports.public}`, testUrl: `http://localhost:${c.ports.test}` } : { publicUrl: null as string | null, testUrl: null as string | null };
+    let urls = knownUrls(c);
     if (c.target === 'aws' && engine) {
       const out = await (await engine.selectStack(stack)).outputs().catch(() => ({}) as Record<string, unknown>);
       urls = { publicUrl: (out.publicUrl as string) ?? null, testUrl: (out.testUrl as string) ?? null };
