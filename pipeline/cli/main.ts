@@ -42,6 +42,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'backup', summary: "write a stack's state, stack file and ledger into one checksummed file", load: async () => (await import('./commands/backup')).registerBackup },
   { name: 'restore', summary: "import a backup's state into its stack (refuses changed or foreign backups)", load: async () => (await import('./commands/restore')).registerRestore },
   { name: 'schema', summary: 'print the configuration reference', load: async () => (await import('./commands/schema')).registerSchema },
+  { name: 'console', summary: 'the self-service web console (deploy, approve, roll back, watch); `console hash-password` for its users', load: async () => (await import('./commands/console')).registerConsole },
 ];
 
 /**
