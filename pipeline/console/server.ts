@@ -144,7 +144,8 @@ export async function buildConsole(opts: ConsoleOptions): Promise<{ app: Fastify
     signInPerMinute: opts.signInPerMinute ?? 10,
   };
 
-  const app = Fastify({ bodyLimit: BODY_LIMIT, trustProxy: opts.config.proxy?.addresses ?? false, logger: false });
+  // forceCloseConnections: a browser following a job keeps its event stream open; closing must not wait for it.
+  const app = Fastify({ bodyLimit: BODY_LIMIT, trustProxy: opts.config.proxy?.addresses ?? false, logger: false, forceCloseConnections: true });
   await app.register(cookie, { secret: opts.secret });
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(rateLimit, { global: false });
