@@ -178,6 +178,16 @@ describe('a console restart', () => {
     expect(t.runner.calls[0]).toEqual(['deploy', '--stack=local', `--artifact=shop:1.1.0@sha256:${'11'.repeat(32)}`, '--app-version=1.1.0', '--actor=carol', '--json']);
   });
 
+  it('remembers the URLs an AWS stack\'s jobs reported (its load balancer), across a restart', async () => {
+    const project = testProject();
+    mkdirSync(project.stateDir, { recursive: true });
+    const done: Job = { id: 'j-20250301-100000-0a1b', kind: 'deploy', stack: 'prod', requestedBy: 'alice', requestedAt: '2025-03-01T10:00:00.000Z', status: 'succeeded', publicUrl: 'http://shop-prod-alb.example.com', testUrl: 'http://shop-prod-alb.example.com:8443' };
+    writeFileSync(join(project.stateDir, `${done.id}.json`), JSON.stringify(done));
+    t = await testConsole({ project });
+    const home = (await (await new Client(t.app).signIn('alice')).get('/')).body;
+    expect(home).toContain('<a href="http://shop-prod-alb.example.com" id="public-url-prod" rel="noreferrer">');
+  });
+
   it('stopping the console sends running jobs SIGTERM; the open deployment is then interrupted', async () => {
     const project = testProject();
     t = await testConsole({ project });

@@ -57,8 +57,10 @@ export class JobManager {
 
   /** Loads the jobs an earlier console left: a job still running is followed again, one whose process is gone is settled. */
   async init(): Promise<void> {
-    for (const job of this.opts.store.loadAll()) {
+    for (const job of this.opts.store.loadAll().sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))) {
       this.jobs.set(job.id, job);
+      // What jobs learnt of a stack's URLs (an AWS stack's load balancer) outlives the process.
+      this.opts.state.learnUrls(job.stack, job);
       if (job.status === 'queued') await this.settle(job, { status: 'interrupted', message: 'the console stopped before it started; ask again' });
       else if (job.status === 'running') {
         if (job.pid !== undefined && processAlive(job.pid)) this.follow(job, watchPid(job.pid), undefined);
