@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { SECRET_KEY_PREFIX } from './appEnv';
 import { STACK_FILE_MAX_BYTES } from './limits';
 import { clip } from './show';
 import { stackNameProblem, validateStackConfig, type Validation } from './validate';
@@ -97,6 +98,14 @@ export function loadStackFile(stack: string, root = process.cwd()): Validation {
   const raw = readStackConfig(stack, root);
   if (typeof raw === 'string') return { ok: false, errors: [raw] };
   return validateStackConfig(raw, { stack, file: relative(root, stackFile(stack, root)) });
+}
+
+/**
+ * A config entry as the engine passes it back to plain JSON, except a secret of the app
+ * (`slipway:secret.NAME`): that is the app's string as set, even when it looks like JSON.
+ */
+export function parseConfigEntry(key: string, value: string): unknown {
+  return key.startsWith(`slipway:${SECRET_KEY_PREFIX}`) ? value : parseConfigValue(value);
 }
 
 /** A config value as the engine passes it (a string; structured values as JSON) back to plain JSON. */

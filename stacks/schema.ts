@@ -10,6 +10,7 @@ import {
   SUBNET_PREFIX_MAX,
   VPC_PREFIX_MIN,
 } from './limits';
+import { appEnvSchema, appSecretsSchema, CONFIG_ID_RE, envSecretClash } from './appEnv';
 import { kmsKeyArn } from './arns';
 import { domain, domainPortProblem } from './domain';
 import { int, notEmpty, oneOf, str, wrongType } from './fields';
@@ -75,7 +76,10 @@ const app = z
       .min(1, { error: () => 'needs at least one smoke check' })
       .check(z.superRefine(uniqueCheckNames))
       .describe('Checks run against a slot before and after it takes traffic.'),
+    env: appEnvSchema,
+    secrets: appSecretsSchema,
   })
+  .check(z.superRefine(envSecretClash))
   .describe('The application');
 
 const slotRelease = z
@@ -88,12 +92,18 @@ const slotRelease = z
       .regex(VERSION_LABEL_RE, { error: (i) => `${show(i.input)} is not a version label (${VERSION_LABEL_RULE})` })
       .optional()
       .describe('Version label reported by the app, e.g. `1.4.2`.'),
+    config: str('a configuration id')
+      .regex(CONFIG_ID_RE, { error: (i) => `${show(i.input)} is not a configuration id (16 hex digits)` })
+      .optional()
+      .describe('Id of the app configuration (`env` and secret values) the slot was deployed with; absent: none. Written by the pipeline.'),
   })
   .check(
     z.superRefine((r, ctx) => {
       if ((r.image === undefined) !== (r.version === undefined)) {
         const missing = r.image === undefined ? 'image' : 'version';
         ctx.addIssue({ code: 'custom', path: [missing], message: 'missing; a slot release needs both image and version, or neither', input: r });
+      } else if (r.image === undefined && r.config !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['config'], message: 'set on a slot without a release; only a slot that runs something has a configuration', input: r.config });
       }
     }),
   )

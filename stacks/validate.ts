@@ -2,6 +2,7 @@
 // problem, each naming the stack file and the key path. Pure: callers supply the raw values.
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import { isSecretEntry, listedSecrets, secretValueProblems } from './appEnv';
 import { arnRegionProblem } from './arns';
 import { AWS_PROVIDER_KEYS, STACK_NAME_MAX } from './limits';
 import { schemaFor, targetSchema, TARGETS, wrongType, type SlipwayConfig } from './schema';
@@ -18,6 +19,11 @@ export interface ValidateOptions {
   stack: string;
   /** File shown in messages, e.g. `stacks/Pulumi.prod.yaml`. */
   file: string;
+  /**
+   * The values come from the engine (`pulumi config --show-secrets`, a program run): secrets arrive
+   * decrypted. Otherwise they are a stack file's, where a secret must be `{secure: …}`.
+   */
+  decrypted?: boolean;
 }
 
 /**
@@ -33,12 +39,14 @@ export function validateStackConfig(raw: Record<string, unknown>, opts: Validate
   if (stackProblem) errors.push(line('stack', stackProblem));
 
   const ours: Record<string, unknown> = {};
+  const secrets: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     const colon = key.indexOf(':');
     const ns = colon < 0 ? key : key.slice(0, colon);
     const name = key.slice(colon + 1);
     if (colon < 0 || name === '') continue;
-    if (ns === NAMESPACE) ours[name] = value;
+    if (ns === NAMESPACE && isSecretEntry(name)) secrets[name] = value;
+    else if (ns === NAMESPACE) ours[name] = value;
     else if (ns === 'aws' && !AWS_KEY_SET.has(name)) {
       const hint = suggest(name, AWS_PROVIDER_KEYS, 'aws:') ?? 'e.g. aws:region, aws:profile, aws:allowedAccountIds; the aws provider lists them all';
       errors.push(line(clip(key), `unknown AWS provider key (${hint})`));
@@ -71,6 +79,8 @@ export function validateStackConfig(raw: Record<string, unknown>, opts: Validate
       if (problem) errors.push(line(key, problem));
     }
   }
+  const listed = parsed.success ? parsed.data.app.secrets : listedSecrets(ours.app);
+  for (const p of secretValueProblems(secrets, listed, { stack: opts.stack, decrypted: opts.decrypted === true })) errors.push(line(p.key, p.message));
   if (errors.length > 0 || !parsed.success) return { ok: false, errors };
   return { ok: true, config: parsed.data };
 }

@@ -143,7 +143,7 @@ describe('bad input in stack files', () => {
       'stacks/Pulumi.local.yaml: slipway:app.name: 7 is a whole number, expected an app name (a string)',
     ]);
     expect(check((r) => (r['slipway:release'].blue = null))).toEqual([
-      'stacks/Pulumi.local.yaml: slipway:release.blue: empty, expected a mapping (keys: image, version)',
+      'stacks/Pulumi.local.yaml: slipway:release.blue: empty, expected a mapping (keys: image, version, config)',
     ]);
     expect(check((r) => (r['slipway:tags'] = ['team']))).toEqual([
       'stacks/Pulumi.local.yaml: slipway:tags: ["team"] is a list, expected a mapping of tag names to values',

@@ -1,6 +1,7 @@
 // The configuration reference, generated from the zod schema in stacks/schema.ts (through its JSON
 // Schema), so the README and `slipway schema` can never drift from what validation enforces.
 import { z } from 'zod';
+import { ENV_COUNT_MAX, ENV_NAME_MAX, ENV_TOTAL_MAX, RESERVED_ENV_NAMES, SECRET_COUNT_MAX, SECRET_TOTAL_MAX, VALUE_MAX } from '../../stacks/appEnv';
 import { awsConfigSchema, dockerConfigSchema, TARGETS, type Target } from '../../stacks/schema';
 import { NAMESPACE } from '../../stacks/validate';
 
@@ -82,6 +83,8 @@ export function referenceMarkdown(rows: ReferenceRow[] = referenceRows()): strin
     ...rows.map((r) => `| \`${r.key}\` | ${cell(r.type)} | ${cell(r.default === 'required' || r.default === 'optional' ? r.default : `\`${r.default}\``)} | ${targetText(r.targets)} | ${cell(r.description)} |`),
     '',
     `\`[]\` in a key means "each item of the list". \`aws:\` keys must be ones the aws provider declares (a typo such as \`aws:regoin\` is refused); keys of other namespaces go to their provider unchecked.`,
+    '',
+    `\`slipway:secret.NAME\` (one flat key per name \`slipway:app.secrets\` lists, and no other) holds that secret's value, encrypted: \`pulumi config set --secret slipway:secret.NAME --stack S\`, without \`--path\`. Names are \`[A-Z_][A-Z0-9_]*\` (at most ${ENV_NAME_MAX} characters, not ${RESERVED_ENV_NAMES.join(', ')}); at most ${ENV_COUNT_MAX} plain and ${SECRET_COUNT_MAX} secret variables, each value at most ${VALUE_MAX} characters, plain values ${ENV_TOTAL_MAX} and secret values ${SECRET_TOTAL_MAX} characters in all.`,
   ].join('\n');
 }
 

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { SemVer } from 'semver';
 import * as auto from '@pulumi/pulumi/automation';
 import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle } from './port';
-import { parseConfigValue } from '../../stacks/load';
+import { parseConfigEntry } from '../../stacks/load';
 import { EngineFailed, firstLine, LockHeld, SlipwayError, UserError } from '../cli/errors';
 import { inlineProgram, projectOf } from './program';
 
@@ -154,7 +154,7 @@ function wrapStack(stack: auto.Stack): StackHandle {
     async getConfig() {
       const all = await guard(name, () => stack.getAllConfig());
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(all)) out[k] = parseConfigValue(v.value);
+      for (const [k, v] of Object.entries(all)) out[k] = parseConfigEntry(k, v.value);
       return out;
     },
     async setConfig(values) {
