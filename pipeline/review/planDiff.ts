@@ -138,9 +138,13 @@ export function diffValues(before: unknown, after: unknown, sameString?: (a: str
 function walk(a: unknown, b: unknown, path: (string | number)[], out: ValueChange[], same: (a: string, b: string) => boolean): void {
   if (a === undefined && b === undefined) return;
   if (isSecret(a) || isSecret(b)) {
-    // Compared inside, reported as one masked change: neither side's value may show.
+    // Compared inside, reported as one masked change: neither side's value may show. Two engine masks
+    // (`[secret]`) have no inside: they compare as they are.
     const inner: ValueChange[] = [];
-    walk(unwrapSecret(a), unwrapSecret(b), [], inner, same);
+    const [ua, ub] = [unwrapSecret(a), unwrapSecret(b)];
+    if (ua === a && ub === b) {
+      if (a !== b) inner.push(change(path, SECRET_TEXT, SECRET_TEXT));
+    } else walk(ua, ub, [], inner, same);
     if (inner.length > 0) out.push(change(path, a === undefined ? undefined : SECRET_TEXT, b === undefined ? undefined : SECRET_TEXT));
     return;
   }
