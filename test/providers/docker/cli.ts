@@ -29,8 +29,13 @@ export async function tryDocker(args: string[], opts: { input?: string | Buffer;
 /** Runs `docker …` and returns its stdout; throws with the command and Docker's message on failure. */
 export async function docker(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<string> {
   const r = await tryDocker(args, opts);
-  if (!r.ok) throw new Error(`docker ${args.join(' ')}: ${r.stderr || 'failed'}`);
+  if (!r.ok) throw new Error(`docker ${shownArgs(args).join(' ')}: ${r.stderr || 'failed'}`);
   return r.stdout;
+}
+
+/** The arguments as an error shows them: environment values (the app's secrets among them) left out. */
+export function shownArgs(args: readonly string[]): string[] {
+  return args.map((a, i) => (args[i - 1] === '--env' ? `${a.split('=')[0]}=…` : a));
 }
 
 async function inspect<T>(args: string[]): Promise<T> {
