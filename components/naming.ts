@@ -25,6 +25,8 @@ export function environmentNames({ app, stack }: NameParts) {
     service: (slot: Slot) => physicalName(255, app, stack, slot),
     taskFamily: (slot: Slot) => physicalName(255, app, stack, slot),
     logGroup: (slot: Slot) => `/slipway/${app}/${stack}/${slot}`,
+    /** Secrets Manager: <= 512 of `[A-Za-z0-9/_+=.@-]`; one secret per slot holds its app secrets. */
+    secret: (slot: Slot) => `slipway/${app}/${stack}/${slot}`,
     /** ECR: lower-case, <= 256; one repository per environment. */
     repository: `slipway/${app}-${stack}`,
     alarm: (slot: Slot, what: string) => physicalName(255, app, stack, slot, what),

@@ -1,9 +1,10 @@
 // The Pulumi program body: validate configuration, build one environment, return the stack outputs.
 // index.ts runs it under the engine; `slipway plan` runs the same function under the SDK's mocks.
 import * as pulumi from '@pulumi/pulumi';
-import { loadRuntimeConfig } from '../stacks/runtime';
+import { loadRuntimeConfig, runtimeSecretValues } from '../stacks/runtime';
 import type { SlipwayConfig, Slot } from '../stacks/schema';
 import { configHash } from '../stacks/validate';
+import { appConfigFor } from './appConfig';
 import { AwsEnvironment } from './aws/environment';
 import { DockerEnvironment } from './docker/environment';
 import { idleSlotOf } from './slots';
@@ -26,12 +27,13 @@ export interface StackOutputs {
   repositoryUrl: pulumi.Output<string>;
 }
 
-/** Builds the environment for an already validated configuration. */
-export function defineEnvironment(config: SlipwayConfig, stack: string): StackOutputs {
+/** Builds the environment for an already validated configuration and the values of its app's secrets. */
+export function defineEnvironment(config: SlipwayConfig, stack: string, secretValues: Record<string, string> = {}): StackOutputs {
+  const appConfig = appConfigFor(config, secretValues);
   const env =
     config.target === 'aws'
-      ? new AwsEnvironment(config.app.name, { config, stack })
-      : new DockerEnvironment(config.app.name, { config, stack });
+      ? new AwsEnvironment(config.app.name, { config, stack, appConfig })
+      : new DockerEnvironment(config.app.name, { config, stack, appConfig });
   return {
     target: config.target,
     liveSlot: config.release.live,
@@ -56,5 +58,5 @@ export function defineEnvironment(config: SlipwayConfig, stack: string): StackOu
 export function runProgram(): StackOutputs {
   const result = loadRuntimeConfig();
   if (!result.ok) throw new pulumi.RunError(`invalid stack configuration:\n${result.errors.join('\n')}`);
-  return defineEnvironment(result.config, pulumi.getStack());
+  return defineEnvironment(result.config, pulumi.getStack(), runtimeSecretValues(result.config));
 }

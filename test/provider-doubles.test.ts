@@ -305,7 +305,12 @@ describe('both doubles cover the program', () => {
   });
 
   it('every AWS resource the prod stack plans is a type the aws double implements, with its required inputs', async () => {
-    const p = await plan('prod', (raw) => (raw['slipway:release'] = releases));
+    const p = await plan('prod', (raw) => {
+      raw['slipway:release'] = releases;
+      // With a secret, so the slots' Secrets Manager secrets and the role's read policy are planned too.
+      raw['slipway:app'].secrets = ['DATABASE_URL'];
+      raw['slipway:secret.DATABASE_URL'] = { secure: 'v1:AAAA:BBBB' };
+    });
     const aws = p.resources.filter((r) => r.type.startsWith('aws:'));
     expect(new Set(aws.map((r) => r.type))).toEqual(new Set(Object.keys(AWS_TYPES)));
     const provider = awsProvider();

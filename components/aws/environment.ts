@@ -4,9 +4,11 @@
 import * as pulumi from '@pulumi/pulumi';
 import { awsConfigSchema, SLOTS, type AwsConfig, type Slot as SlotName } from '../../stacks/schema';
 import { keyPath, stackNameProblem } from '../../stacks/validate';
+import { appConfigFor, keepsOwnConfig, type AppConfig } from '../appConfig';
 import { baseTags, environmentNames, slotTags, type EnvironmentNames } from '../naming';
 import { slotSpec } from '../slots';
 import { AccessLogs } from './access-logs';
+import { AppSecrets } from './appSecrets';
 import { Certificate } from './certificate';
 import { Cluster } from './cluster';
 import { Firewall } from './firewall';
@@ -20,6 +22,8 @@ export interface AwsEnvironmentArgs {
   config: AwsConfig;
   /** Stack name, e.g. `prod`: part of every physical name and the `environment` tag. */
   stack: string;
+  /** The app's variables and secrets, the same for both slots (components/appConfig.ts). Default: none. */
+  appConfig?: AppConfig;
 }
 
 const PRODUCTION_PORT = 80;
@@ -55,6 +59,7 @@ export class AwsEnvironment extends pulumi.ComponentResource {
   private readonly config: AwsConfig;
   private readonly stack: string;
   private readonly names: EnvironmentNames;
+  private readonly app: AppConfig;
 
   constructor(name: string, args: AwsEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super('slipway:aws:Environment', name, {}, opts);
@@ -62,12 +67,14 @@ export class AwsEnvironment extends pulumi.ComponentResource {
     this.config = args.config;
     this.stack = args.stack;
     this.names = environmentNames({ app: args.config.app.name, stack: args.stack });
+    this.app = args.appConfig ?? appConfigFor(args.config);
 
     const network = this.createNetwork(name);
     const firewall = this.createFirewall(name, network);
     const cluster = this.createCluster(name);
+    const secrets = this.createSecrets(name, cluster);
     const lb = this.createLoadBalancer(name, network, firewall, { certificateArn: this.createCertificate(name), accessLogs: this.createAccessLogs(name) });
-    const slots = this.createSlots(name, { network, firewall, cluster, lb });
+    const slots = this.createSlots(name, { network, firewall, cluster, lb, secrets });
 
     this.loadBalancerArn = lb.arn;
     this.loadBalancerDnsName = lb.dnsName;
@@ -129,6 +136,26 @@ export class AwsEnvironment extends pulumi.ComponentResource {
     );
   }
 
+  /** A Secrets Manager secret per slot whose tasks read secret variables, readable by the execution role. */
+  private createSecrets(name: string, cluster: Cluster): AppSecrets {
+    const slot = (s: SlotName) => {
+      const keep = keepsOwnConfig(this.config, s, this.app);
+      return { keep, needed: slotSpec(this.config, s).running && (this.app.secretNames.length > 0 || keep) };
+    };
+    return new AppSecrets(
+      `${name}-secrets`,
+      {
+        slots: { blue: slot('blue'), green: slot('green') },
+        names: { blue: this.names.secret('blue'), green: this.names.secret('green') },
+        values: this.app.secrets,
+        // The role's name, once the role exists.
+        executionRole: cluster.executionRoleArn.apply(() => this.names.executionRole),
+        tags: { blue: slotTags(this.config, this.stack, 'blue'), green: slotTags(this.config, this.stack, 'green') },
+      },
+      { parent: this },
+    );
+  }
+
   /** The certificate of the stack's domain: requested and validated in its zone, or the one it names. */
   private createCertificate(name: string): pulumi.Input<string> | undefined {
     const { domain } = this.config;
@@ -185,9 +212,9 @@ export class AwsEnvironment extends pulumi.ComponentResource {
 
   private createSlots(
     name: string,
-    deps: { network: Network; firewall: Firewall; cluster: Cluster; lb: LoadBalancer },
+    deps: { network: Network; firewall: Firewall; cluster: Cluster; lb: LoadBalancer; secrets: AppSecrets },
   ): Record<SlotName, Slot> {
-    const { network, firewall, cluster, lb } = deps;
+    const { network, firewall, cluster, lb, secrets } = deps;
     const make = (slot: SlotName) =>
       new Slot(
         `${name}-${slot}`,
@@ -213,7 +240,8 @@ export class AwsEnvironment extends pulumi.ComponentResource {
           executionRoleArn: cluster.executionRoleArn,
           subnetIds: network.privateSubnetIds,
           securityGroupId: firewall.taskGroupId,
-          serviceDependsOn: [...lb.listeners, ...cluster.executionReady, ...network.privateEgress],
+          serviceDependsOn: [...lb.listeners, ...cluster.executionReady, ...network.privateEgress, ...secrets.ready],
+          app: { config: this.app, keep: keepsOwnConfig(this.config, slot, this.app), secretArn: secrets.arns[slot], secretWritten: secrets.written[slot] },
         },
         { parent: this },
       );

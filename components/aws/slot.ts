@@ -2,9 +2,12 @@
 // exist only while the slot holds a release. Blue and green differ only in what they run.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { EMPTY_CONFIG_ID } from '../../stacks/appEnv';
 import type { AwsConfig, Slot as SlotName } from '../../stacks/schema';
+import type { AppConfig } from '../appConfig';
 import type { SlotSpec } from '../slots';
 import { SlotScaling, type ScalingSpec } from './scaling';
+import { secretValueFrom } from './appSecrets';
 
 export interface SlotNames {
   logGroup: string;
@@ -50,6 +53,12 @@ export interface SlotArgs {
    * before a service can use it), the execution role's policy, the private subnets' routes out.
    */
   serviceDependsOn: pulumi.Resource[];
+  /**
+   * The app's variables: plain ones in the container's `environment`, secret ones through `secrets`
+   * from `secretArn` (written by `secretWritten`). `keep`: the slot runs a release deployed with another
+   * configuration and keeps it (components/appConfig.ts). Default: no variables.
+   */
+  app?: { config: AppConfig; keep: boolean; secretArn?: pulumi.Input<string>; secretWritten?: pulumi.Resource };
 }
 
 /** The container's name in the task definition and the service's load balancer mapping. */
@@ -70,17 +79,33 @@ export interface ContainerParams {
   logGroup: string;
   region: string;
   slot: SlotName;
+  /** Plain variables of the app. */
+  env?: Readonly<Record<string, string>>;
+  /** Secret variables: their names, read from the slot's secret (`secretArn`). */
+  secretNames?: readonly string[];
+  secretArn?: string;
+  /** Id of the app configuration: a label, so a changed secret value makes a new task definition revision. */
+  configId?: string;
 }
 
-/** The task's one container: the pinned image, its version in the environment, logs to the slot's group. */
+/**
+ * The task's one container: the pinned image, its version and the app's plain variables in the
+ * environment, its secret variables through `secrets` (ECS reads them when a task starts; they never
+ * appear in the task definition), logs to the slot's group.
+ */
 export function containerDefinitions(p: ContainerParams) {
+  const names = p.secretNames ?? [];
+  if (names.length > 0 && !p.secretArn) throw new Error(`internal: slot ${p.slot} has secret variables but no secret`);
+  const env = p.env ?? {};
   return [
     {
       name: CONTAINER_NAME,
       image: p.image,
       essential: true,
       portMappings: [{ containerPort: p.port, protocol: 'tcp' }],
-      environment: [{ name: 'APP_VERSION', value: p.version }],
+      environment: [{ name: 'APP_VERSION', value: p.version }, ...Object.keys(env).sort().map((name) => ({ name, value: env[name]! }))],
+      ...(names.length > 0 ? { secrets: names.map((name) => ({ name, valueFrom: secretValueFrom(p.secretArn!, name) })) } : {}),
+      ...(p.configId && p.configId !== EMPTY_CONFIG_ID ? { dockerLabels: { 'slipway.config': p.configId } } : {}),
       logConfiguration: {
         logDriver: 'awslogs',
         options: { 'awslogs-group': p.logGroup, 'awslogs-region': p.region, 'awslogs-stream-prefix': p.slot },
@@ -137,6 +162,7 @@ export class Slot extends pulumi.ComponentResource {
 
   private createService(name: string, args: SlotArgs, release: { image: string; version: string }, logGroup: aws.cloudwatch.LogGroup): pulumi.Output<string> {
     const region = aws.getRegionOutput({}, { parent: this }).region;
+    const app = args.app;
     const task = new aws.ecs.TaskDefinition(
       `${name}-task`,
       {
@@ -147,13 +173,23 @@ export class Slot extends pulumi.ComponentResource {
         memory: String(args.capacity.memory),
         executionRoleArn: args.executionRoleArn,
         containerDefinitions: pulumi
-          .all([logGroup.name, region])
-          .apply(([group, r]) =>
-            JSON.stringify(containerDefinitions({ ...release, port: args.appPort, logGroup: group, region: r, slot: args.spec.slot })),
+          .all([logGroup.name, region, app?.secretArn ?? ''])
+          .apply(([group, r, secretArn]) =>
+            JSON.stringify(
+              containerDefinitions({
+                ...release,
+                port: args.appPort,
+                logGroup: group,
+                region: r,
+                slot: args.spec.slot,
+                ...(app ? { env: app.config.env, secretNames: app.config.secretNames, secretArn, configId: app.config.id } : {}),
+              }),
+            ),
           ),
         tags: args.tags,
       },
-      { parent: this },
+      // A slot deployed with another configuration keeps its container definition, and so its values.
+      { parent: this, dependsOn: app?.secretWritten ? [app.secretWritten] : [], ...(app?.keep ? { ignoreChanges: ['containerDefinitions'] } : {}) },
     );
     const service = new aws.ecs.Service(
       `${name}-service`,

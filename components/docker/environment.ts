@@ -4,6 +4,7 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { SLOTS, type DockerConfig, type Slot } from '../../stacks/schema';
+import type { AppConfig } from '../appConfig';
 import { baseTags, environmentNames } from '../naming';
 import { dockerLabels } from './labels';
 import { DockerRouter } from './router';
@@ -14,6 +15,8 @@ export interface DockerEnvironmentArgs {
   config: DockerConfig;
   /** Stack name, e.g. `local`: part of every container and network name, and the `environment` label. */
   stack: string;
+  /** The app's variables and secrets, the same for both slots (components/appConfig.ts). Default: none. */
+  appConfig?: AppConfig;
 }
 
 export class DockerEnvironment extends pulumi.ComponentResource {
@@ -35,7 +38,7 @@ export class DockerEnvironment extends pulumi.ComponentResource {
 
     const slots = {} as Record<Slot, DockerSlot>;
     for (const slot of SLOTS) {
-      slots[slot] = new DockerSlot(`${name}-${slot}`, { config, stack, slot, network: network.name }, { parent: this });
+      slots[slot] = new DockerSlot(`${name}-${slot}`, { config, stack, slot, network: network.name, appConfig: args.appConfig }, { parent: this });
     }
 
     new DockerRouter(

@@ -19,6 +19,8 @@ export interface PlannedResource {
   inputs: Record<string, unknown>;
   /** URNs this resource waits for: those its inputs reference and its `dependsOn`. */
   dependencies?: string[];
+  /** Inputs the engine keeps as they are in the state (`ignoreChanges`): what is planned for them is not applied. */
+  ignoreChanges?: string[];
 }
 
 export interface Plan {
@@ -132,11 +134,11 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>,
     registerResource(req: RegisterRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void): Promise<void>;
   };
   const register = monitor.registerResource.bind(monitor);
-  const urns: { urn: string; key: string; parent: string; dependsOn: string[] }[] = [];
+  const urns: { urn: string; key: string; parent: string; dependsOn: string[]; ignoreChanges: string[] }[] = [];
   monitor.registerResource = (req, cb) =>
     register(req, (err, resp) => {
       if (resp) {
-        urns.push({ urn: resp.getUrn(), key: `${req.getType()}::${req.getName()}`, parent: req.getParent(), dependsOn: req.getDependenciesList() });
+        urns.push({ urn: resp.getUrn(), key: `${req.getType()}::${req.getName()}`, parent: req.getParent(), dependsOn: req.getDependenciesList(), ignoreChanges: req.getIgnorechangesList() });
       }
       cb(err, resp);
     });
@@ -160,10 +162,18 @@ export async function runUnderMocks(stack: string, raw: Record<string, unknown>,
   await pulumi.runtime.disconnect();
   if (failure) throw failure;
 
-  const resources: PlannedResource[] = urns.map(({ urn, key, parent, dependsOn }) => {
+  const resources: PlannedResource[] = urns.map(({ urn, key, parent, dependsOn, ignoreChanges }) => {
     const rec = inputs.get(key);
     const [type, name] = key.split('::') as [string, string];
-    return { urn, type, name, ...(parent ? { parent } : {}), inputs: rec?.inputs ?? {}, ...(dependsOn.length ? { dependencies: dependsOn } : {}) };
+    return {
+      urn,
+      type,
+      name,
+      ...(parent ? { parent } : {}),
+      inputs: rec?.inputs ?? {},
+      ...(dependsOn.length ? { dependencies: dependsOn } : {}),
+      ...(ignoreChanges.length ? { ignoreChanges } : {}),
+    };
   });
   return { stack, resources, outputs };
 }
@@ -173,6 +183,7 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
 }
 
 /**

@@ -84,7 +84,9 @@ export function renderPlan(plan: Plan): string[] {
   const visit = (r: PlannedResource, depth: number) => {
     const inputs = keyInputs(r.inputs);
     const action = actionText(r.inputs.defaultActions);
-    lines.push(`${INDENT.repeat(depth)}${r.type}  ${r.name}${inputs ? `  ${inputs}` : ''}${action ? `  → ${action}` : ''}`);
+    // ignoreChanges: a slot deployed with another app configuration keeps these as its state has them.
+    const kept = r.ignoreChanges ? `  (keeps ${r.ignoreChanges.join(', ')} as deployed)` : '';
+    lines.push(`${INDENT.repeat(depth)}${r.type}  ${r.name}${inputs ? `  ${inputs}` : ''}${action ? `  → ${action}` : ''}${kept}`);
     for (const c of children.get(r.urn) ?? []) visit(c, depth + 1);
   };
   for (const r of children.get(undefined) ?? []) visit(r, 0);

@@ -2,6 +2,7 @@
 // and computed outputs AWS would give it, in AWS's shapes, and which inputs force a replacement. Pure
 // and deterministic: every ID derives from a hash of the URN, so repeated runs agree. Sources in main.ts.
 import { PRODUCTION_TYPES } from './production';
+import { SECRET_TYPES } from './secrets';
 import { digitsOf, hexOf, type AwsContext, type AwsTypeSpec } from './shapes';
 
 export { digitsOf, hexOf, type AwsContext, type AwsTypeSpec };
@@ -197,6 +198,7 @@ export const AWS_TYPES: Record<string, AwsTypeSpec> = {
     },
   },
   ...PRODUCTION_TYPES,
+  ...SECRET_TYPES,
 };
 
 function securityGroupRule(): AwsTypeSpec {
