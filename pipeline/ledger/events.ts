@@ -19,6 +19,11 @@ export interface StartedData {
   commit?: string;
   /** `configHash()` of the stack configuration being deployed. */
   configHash: string;
+  /**
+   * Id of the app configuration (`slipway:app.env` and the secret values) the slot is deployed with,
+   * as its release records it (stacks/appEnv.ts); a changed secret value changes it.
+   */
+  appConfig?: string;
   /** Who (or which automation) started the deployment. */
   actor: string;
   /** The idle slot the release goes to. */
@@ -173,7 +178,7 @@ type FieldRule = 'string' | 'string?' | 'slot' | 'slot?' | 'number' | 'boolean?'
 
 /** What each known event's data must hold for the derivations to read it. Extra fields are fine. */
 const SHAPES: { [T in EventType]: Record<string, FieldRule> } = {
-  started: { artifact: 'string', digest: 'string', version: 'string', commit: 'string?', configHash: 'string?', actor: 'string', slot: 'slot', from: 'slot', kind: 'kind?' },
+  started: { artifact: 'string', digest: 'string', version: 'string', commit: 'string?', configHash: 'string?', appConfig: 'string?', actor: 'string', slot: 'slot', from: 'slot', kind: 'kind?' },
   step: { name: 'string', status: 'status', startedAt: 'string', ms: 'number', detail: 'string?' },
   gate: { approvers: 'strings', slot: 'slot?', testUrl: 'string?' },
   approved: { by: 'string', comment: 'string?' },

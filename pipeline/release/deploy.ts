@@ -2,10 +2,11 @@
 // → smoke idle → gate → switch → verify (bake) → done, or roll back. Every step is recorded in the
 // ledger; a re-run of the same artifact resumes after the last step that succeeded.
 import type { SlipwayConfig, Slot } from '../../stacks/schema';
-import { configHash, validateStackConfig } from '../../stacks/validate';
+import { configHash } from '../../stacks/validate';
 import { digestOf, idleSlotOf } from '../../components/slots';
 import type { EnginePort, StackHandle } from '../engine/port';
 import { AwaitingApproval, CheckFailed, firstLine, UserError } from '../cli/errors';
+import { holds, loadStackConfig, recordedConfig, slotRelease } from './appConfig';
 import type { DeploymentLock } from './lock';
 import type { Progress } from './progress';
 import type { SignalsPort } from './signals';
@@ -142,7 +143,7 @@ function artifactOf(d: DeploymentSummary): Artifact {
 
 async function run(ctx: DeployContext, stack: string, id: string, artifact: Artifact, resume?: DeploymentSummary): Promise<DeployOutcome> {
   const handle = await ctx.engine.selectStack(stack);
-  let config = await loadConfig(handle);
+  let { config, appConfig } = await loadStackConfig(handle);
   const timing = { ...DEFAULT_TIMING[config.target]!, ...ctx.timing };
   const from: Slot = resume?.from ?? config.release.live;
   const slot: Slot = resume?.slot ?? idleSlotOf(from);
@@ -160,6 +161,7 @@ async function run(ctx: DeployContext, stack: string, id: string, artifact: Arti
       slot,
       from,
       configHash: configHash(config),
+      appConfig,
       knobs: knobsOf(config),
     });
   }
@@ -198,11 +200,12 @@ async function run(ctx: DeployContext, stack: string, id: string, artifact: Arti
       return changesText(r.changes);
     });
 
-    const placed = config.release[slot].image === artifact.ref;
+    const placed = holds(config.release[slot], artifact, appConfig);
     await step('deploy-idle', `${slot} ← ${artifact.version}`, done.has('deploy-idle') && placed, async () => {
       if (!placed) {
-        await handle.setConfig({ 'slipway:release': { ...config.release, [slot]: { image: artifact.ref, version: artifact.version } } });
+        await handle.setConfig({ 'slipway:release': { ...config.release, [slot]: slotRelease(artifact, appConfig) } });
         config = await loadConfig(handle);
+        for (const s of ['wait-healthy', 'smoke-idle'] as const) done.delete(s);
       }
       const r = await up(`deploy ${artifact.version} to ${slot}`);
       return changesText(r.changes);
@@ -340,6 +343,7 @@ export async function rollback(ctx: DeployContext, stack: string): Promise<{ fro
       slot: to,
       from,
       configHash: configHash(config),
+      appConfig: recordedConfig(target),
       knobs: knobsOf(config),
       kind: 'rollback',
     });
@@ -368,10 +372,7 @@ export async function rollback(ctx: DeployContext, stack: string): Promise<{ fro
 
 /** Reads and validates the stack's configuration as the engine sees it. */
 export async function loadConfig(handle: StackHandle): Promise<SlipwayConfig> {
-  const raw = await handle.getConfig();
-  const v = validateStackConfig(raw, { stack: handle.name, file: `stacks/Pulumi.${handle.name}.yaml` });
-  if (!v.ok) throw new UserError(v.errors);
-  return v.config;
+  return (await loadStackConfig(handle)).config;
 }
 
 function alarmNamesOf(outputs: Record<string, unknown>, slot: Slot): string[] {

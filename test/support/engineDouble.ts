@@ -3,6 +3,7 @@
 // Test-only: the product talks to Pulumi through pipeline/engine/automation.ts.
 import type { EngineEvent, EnginePort, OperationOptions, PreviewResult, PreviewStep, StackHandle, UpResult } from '../../pipeline/engine/port';
 import { LockHeld } from '../../pipeline/cli/errors';
+import { recordedConfig } from '../../stacks/appEnv';
 import { configHash, validateStackConfig } from '../../stacks/validate';
 import { alarmSpecs } from '../../components/aws/slot';
 import { environmentNames } from '../../components/naming';
@@ -14,6 +15,8 @@ export interface AppliedState {
   live: Slot;
   /** Version each slot runs (undefined: nothing). */
   versions: Record<Slot, string | undefined>;
+  /** Id of the app configuration each slot runs, as its release records it. */
+  configs: Record<Slot, string>;
   /** The configuration the last `up` applied. */
   config: SlipwayConfig;
 }
@@ -118,6 +121,7 @@ export class EngineDouble implements EnginePort {
         s.applied = {
           live: config.release.live,
           versions: { blue: config.release.blue.version, green: config.release.green.version },
+          configs: { blue: recordedConfig(config.release.blue), green: recordedConfig(config.release.green) },
           config,
         };
         return { changes: before === JSON.stringify(s.applied) ? { same: 10 } : { update: 1, same: 9 }, outputs: outputs() };
@@ -146,7 +150,8 @@ export class EngineDouble implements EnginePort {
 }
 
 function validated(stack: string, raw: Record<string, unknown>): SlipwayConfig {
-  const v = validateStackConfig(raw, { stack, file: `stacks/Pulumi.${stack}.yaml` });
+  // Values as the engine hands them over: secrets decrypted.
+  const v = validateStackConfig(raw, { stack, file: `stacks/Pulumi.${stack}.yaml`, decrypted: true });
   if (!v.ok) throw new Error(v.errors.join('\n'));
   return v.config;
 }
