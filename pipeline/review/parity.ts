@@ -9,12 +9,13 @@
 // stack name: once names are normalised, anything left is a component branching on the stack —
 // undeclared. Application settings (other than the name) are not a knob: a difference there is
 // undeclared too.
+import { secretKey } from '../../stacks/appEnv';
 import { readStackConfig, stackFile } from '../../stacks/load';
 import type { SlipwayConfig, Target } from '../../stacks/schema';
 import { validateStackConfig } from '../../stacks/validate';
 import { relative } from 'node:path';
 import { UserError } from '../cli/errors';
-import { Attribution, entriesOf, IGNORED_OUTPUTS, isWithin, setKey, type Knob } from './parityAttribution';
+import { Attribution, entriesOf, IGNORED_OUTPUTS, isWithin, knobValue, NESTED_KNOBS, setKey, type Knob } from './parityAttribution';
 import { planStack, type Plan, type PlanResult } from './plan';
 import { diffPlans, diffValues, type ValueChange } from './planDiff';
 import { isObject, isSecret, maskSecrets, secureAsSecret } from './values';
@@ -70,6 +71,9 @@ export interface ParityReport {
   ok: boolean;
 }
 
+/** The values of the app's secrets: `slipway:secret.NAME`. */
+const SECRET_KEYS = secretKey('');
+
 /** Keys that are not knobs: the application, the release state, the target (which must match). */
 const NOT_KNOBS = new Set(['slipway:app', 'slipway:release', 'slipway:target']);
 
@@ -98,7 +102,7 @@ export async function parity(stackA: string, stackB: string, opts: ParityOptions
   const base: Record<string, unknown> = { ...structuredClone(rawA), 'slipway:release': structuredClone(PLACEHOLDER_RELEASE) };
   const withKnobs = (keys: readonly string[]) => {
     const raw = structuredClone(base);
-    for (const k of keys) setKey(raw, k, rawB[k]);
+    for (const k of keys) setKey(raw, k, knobValue(rawB, k));
     return raw;
   };
   const plan = (stack: string, raw: Record<string, unknown>, what: string) => planOrThrow(stack, raw, what, opts);
@@ -123,7 +127,7 @@ export async function parity(stackA: string, stackB: string, opts: ParityOptions
     knobs: [],
     reason: `planned with the same configuration, ${stackA} and ${stackB} still differ here: a component branches on the stack name`,
   }));
-  for (const c of diffValues({ ...cA.app, name: undefined }, { ...cB.app, name: undefined })) {
+  for (const c of diffValues({ ...cA.app, name: undefined, env: undefined }, { ...cB.app, name: undefined, env: undefined })) {
     undeclared.push({ kind: 'config', type: 'slipway:app', name: '', path: c.path, a: c.before, b: c.after, knobs: [], reason: NOT_A_KNOB });
   }
 
@@ -149,11 +153,20 @@ export async function parity(stackA: string, stackB: string, opts: ParityOptions
 
 
 
-/** Every config key but the application, release and target whose (validated) values differ. */
+/**
+ * Every config key but the application, release and target whose (validated) values differ, with the
+ * app's plain variables (`slipway:app.env`) and the values of the secrets both stacks list (compared
+ * as their ciphertext, never shown).
+ */
 export function differingKnobs(rawA: Record<string, unknown>, rawB: Record<string, unknown>, cA: SlipwayConfig, cB: SlipwayConfig): Knob[] {
-  const keys = [...new Set([...Object.keys(rawA), ...Object.keys(rawB)])].filter((k) => !NOT_KNOBS.has(k)).sort();
+  const bothList = (key: string) => [cA, cB].every((c) => c.app.secrets.some((n) => key === secretKey(n)));
+  const keys = [...new Set([...Object.keys(rawA), ...Object.keys(rawB), ...Object.keys(NESTED_KNOBS)])]
+    .filter((k) => !NOT_KNOBS.has(k) && (!k.startsWith(SECRET_KEYS) || bothList(k)))
+    .sort();
   const valueOf = (raw: Record<string, unknown>, c: SlipwayConfig, key: string) =>
-    key.startsWith('slipway:') ? (c as unknown as Record<string, unknown>)[key.slice('slipway:'.length)] : raw[key];
+    key.startsWith('slipway:') && !key.startsWith(SECRET_KEYS)
+      ? knobValue(Object.fromEntries(Object.entries(c).map(([k, v]) => [`slipway:${k}`, v])), key)
+      : raw[key];
   const knobs: Knob[] = [];
   for (const key of keys) {
     const a = valueOf(rawA, cA, key);

@@ -29,7 +29,24 @@ export function isWithin(label: string, key: string): boolean {
   return label === key || label.startsWith(`${key}.`) || label.startsWith(`${key}[`);
 }
 
+/** Knobs inside a mapping that is not one: `slipway:app.env` is a knob, the rest of `slipway:app` is not. */
+export const NESTED_KNOBS: Readonly<Record<string, readonly [string, string]>> = { 'slipway:app.env': ['slipway:app', 'env'] };
+
+/** A knob's raw value: a config key's, or a nested knob's inside its mapping. */
+export function knobValue(raw: Record<string, unknown>, key: string): unknown {
+  const nested = NESTED_KNOBS[key];
+  if (!nested) return raw[key];
+  const outer = raw[nested[0]];
+  return isObject(outer) ? outer[nested[1]] : undefined;
+}
+
 export function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  const nested = NESTED_KNOBS[key];
+  if (nested) {
+    const outer = isObject(target[nested[0]]) ? (target[nested[0]] as Record<string, unknown>) : {};
+    target[nested[0]] = outer;
+    return setKey(outer, nested[1], value);
+  }
   if (value === undefined) delete target[key];
   else target[key] = structuredClone(value);
 }
@@ -88,7 +105,7 @@ export class Attribution {
     let keys = this.byKnob.get(k.key);
     if (!keys) {
       const raw = structuredClone(this.base);
-      setKey(raw, k.key, this.rawB[k.key]);
+      setKey(raw, k.key, knobValue(this.rawB, k.key));
       keys = this.plan(this.stack, raw, `${this.stack} with ${k.key} of the other stack`).then((p) => this.keysAgainst(p));
       this.byKnob.set(k.key, keys);
     }
@@ -124,10 +141,12 @@ export class Attribution {
   /** A with B's values of these properties of a knob; undefined when that is not a valid configuration. */
   private async tryPlan(k: Knob, properties: readonly string[]): Promise<Plan | undefined> {
     const raw = structuredClone(this.base);
-    const value = isObject(raw[k.key]) ? (raw[k.key] as Record<string, unknown>) : {};
-    const other = isObject(this.rawB[k.key]) ? (this.rawB[k.key] as Record<string, unknown>) : {};
+    const mine = knobValue(raw, k.key);
+    const theirs = knobValue(this.rawB, k.key);
+    const value = isObject(mine) ? structuredClone(mine) : {};
+    const other = isObject(theirs) ? theirs : {};
     for (const p of properties) setKey(value, p, other[p]);
-    raw[k.key] = value;
+    setKey(raw, k.key, value);
     const r = await this.planRaw(this.stack, raw).catch(() => undefined);
     return r?.ok ? r.plan : undefined;
   }
