@@ -8,6 +8,8 @@
 //   SLOT         the slot this copy runs in (blue/green), set by the environment
 //   DELAY_MS     simulated backend latency for /api/items, after the headers are sent (default 0)
 //   GRACE_MS     how long a shutdown waits for in-flight requests before closing them (default 8000)
+//   DATABASE_URL where the (example) database is; a secret: /healthz/detail says whether it is set,
+//                and nothing here ever prints or logs its value
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -29,6 +31,8 @@ const ITEMS = [
 
 const routes = {
   '/healthz': (res) => send(res, 200, 'text/plain; charset=utf-8', 'ok'),
+  // Whether the configuration this copy runs with has a database, never the value itself.
+  '/healthz/detail': (res) => send(res, 200, 'application/json', JSON.stringify({ database: env.DATABASE_URL ? 'set' : 'unset' })),
   '/version': (res) => send(res, 200, 'application/json', JSON.stringify(info)),
   '/api/items': async (res) => {
     if (delayMs > 0) {

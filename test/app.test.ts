@@ -95,6 +95,20 @@ describe('example app', () => {
     expect(await (await fetch(`${app.url}/version`)).json()).toEqual({ version: PACKAGE_VERSION, commit: 'unknown', slot: null });
   });
 
+  it('says on /healthz/detail whether DATABASE_URL is set, never its value, and logs none of it', async () => {
+    const value = 'postgres://shop:s3cr3t-pa55@db.internal:5432/shop';
+    const withDb = await startApp({ DATABASE_URL: value });
+    const res = await fetch(`${withDb.url}/healthz/detail`);
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'application/json']);
+    const body = await res.text();
+    expect(JSON.parse(body)).toEqual({ database: 'set' });
+    expect(body + withDb.output()).not.toMatch(/s3cr3t|db\.internal|postgres/);
+    for (const env of [{}, { DATABASE_URL: '' }] as Record<string, string>[]) {
+      const without = await startApp(env);
+      expect(await (await fetch(`${without.url}/healthz/detail`)).json()).toEqual({ database: 'unset' });
+    }
+  });
+
   it('serves the catalogue the smoke checks look for', async () => {
     const app = await startApp();
     const res = await fetch(`${app.url}/api/items`);
