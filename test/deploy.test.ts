@@ -306,9 +306,12 @@ describe('resume and concurrency', () => {
     expect(release('dev').live).toBe('blue');
 
     s.failUpWhen = undefined;
-    const out = await deploy(w.ctx, 'dev', V1);
+    const out = await deploy({ ...w.ctx, actor: 'carol' }, 'dev', V1);
     expect(out.deploymentId).toBe(open!.id);
-    expect((await history('dev'))[0]).toMatchObject({ id: open!.id, status: 'live' });
+    const [after] = await history('dev');
+    expect(after).toMatchObject({ id: open!.id, status: 'live', resumes: [{ by: 'carol', at: expect.any(String) }] });
+    // The audit trail names who carried it on; the first run's actor stays the deployment's.
+    expect(after!.actor).not.toBe('carol');
   });
 
   it('refuses a second concurrent deployment to the same stack', async () => {

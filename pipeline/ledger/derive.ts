@@ -39,6 +39,8 @@ export interface DeploymentSummary extends Pick<StartedData, 'artifact' | 'diges
   /** The slot that was live when it started. */
   from?: Slot;
   approvals: Decision[];
+  /** Who carried the deployment on after an interrupt, and when (each run after the first). */
+  resumes?: Decision[];
   rejection?: Decision;
   /** The open or last gate. */
   gate?: { at: string; approvers: string[] };
@@ -107,6 +109,9 @@ function fold(entries: readonly LedgerEntry[]): { all: DeploymentSummary[]; curr
       case 'approved':
         d.approvals.push(e.data.comment === undefined ? { by: e.data.by, at: e.at } : { by: e.data.by, at: e.at, comment: e.data.comment });
         if (d.status === 'awaiting-approval') d.status = 'running';
+        break;
+      case 'resumed':
+        (d.resumes ??= []).push({ by: e.data.by, at: e.at });
         break;
       case 'rejected':
         d.rejection = e.data.reason === undefined ? { by: e.data.by, at: e.at } : { by: e.data.by, at: e.at, comment: e.data.reason };

@@ -108,6 +108,11 @@ export interface RecoveredData {
   source?: string;
 }
 
+/** `resumed`: a run carried on an open deployment after an interrupt; who started that run. */
+export interface ResumedData {
+  by: string;
+}
+
 /** `finished`: the deployment completed and its slot serves production. */
 export interface FinishedData {
   slot: Slot;
@@ -133,12 +138,13 @@ export interface LedgerEventData {
   finished: FinishedData;
   failed: FailedData;
   recovered: RecoveredData;
+  resumed: ResumedData;
 }
 
 export type EventType = keyof LedgerEventData;
 
 export const EVENT_TYPES: readonly EventType[] = [
-  'started', 'step', 'gate', 'approved', 'rejected', 'switched', 'rolled-back', 'finished', 'failed', 'recovered',
+  'started', 'step', 'gate', 'approved', 'rejected', 'switched', 'rolled-back', 'finished', 'failed', 'recovered', 'resumed',
 ];
 
 /** What a caller appends; the ledger adds sequence, time, stack and the chain. */
@@ -188,6 +194,7 @@ const SHAPES: { [T in EventType]: Record<string, FieldRule> } = {
   finished: { slot: 'slot?' },
   failed: { reason: 'string', liveUnchanged: 'boolean?' },
   recovered: { mode: 'mode', ms: 'number', rebuilt: 'number', source: 'string?' },
+  resumed: { by: 'string' },
 };
 
 const RULES: Record<FieldRule, [(v: unknown) => boolean, string]> = {

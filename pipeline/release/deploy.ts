@@ -100,6 +100,7 @@ export async function deploy(ctx: DeployContext, stack: string, artifact: Artifa
       // An earlier run died mid-way with another artifact; it will never resume now.
       await record(ctx, stack, open.id, 'failed', { reason: `superseded by deployment ${id}` });
     }
+    if (resume) await record(ctx, stack, id, 'resumed', { by: ctx.actor }); // the audit trail names who carried it on
     return await run(ctx, stack, id, artifact, resume);
   } finally {
     release();

@@ -34,6 +34,7 @@ export function deploymentPage(viewer: Viewer, x: DeploymentPageInput): string {
 <dt>Started by</dt><dd data-test="actor">${d.actor || '?'}, ${when(d.startedAt)}</dd>
 <dt>Slot</dt><dd>${d.slot ?? '?'} (live before: ${d.from ?? '?'})</dd>
 <dt>Approvals</dt><dd data-test="approvals">${d.approvals.length ? d.approvals.map((a) => html`${a.by} at ${when(a.at)}${a.comment ? html` (“${a.comment}”)` : ''} `) : html`<span class="muted">none</span>`}</dd>
+${d.resumes?.length ? html`<dt>Resumed</dt><dd data-test="resumes">${d.resumes.map((r) => html`by ${r.by} at ${when(r.at)} `)}</dd>` : ''}
 ${d.rejection ? html`<dt>Rejected</dt><dd data-test="rejection">by ${d.rejection.by} at ${when(d.rejection.at)}${d.rejection.comment ? html` (“${d.rejection.comment}”)` : ''}</dd>` : ''}
 <dt>Finished</dt><dd>${when(d.finishedAt)}</dd>
 </dl>
