@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../pipeline/cli/main';
 import { driftCommand, registerDrift } from '../pipeline/cli/commands/drift';
-import { driftOf, renderDrift } from '../pipeline/review/drift';
+import { driftOf, isIgnored, renderDrift } from '../pipeline/review/drift';
 import type { PreviewStep } from '../pipeline/engine/port';
 import { DriftDetected, EXIT, exitCodeFor, UserError } from '../pipeline/cli/errors';
 import { memorySink } from '../pipeline/cli/output';
@@ -200,5 +200,39 @@ describe('slipway drift', () => {
       'dev: 1 resource changed outside Pulumi',
       `  ~ ${TG}  tg  (replace)`,
     ]);
+  });
+});
+
+describe('inputs the program leaves to something else', () => {
+  const SVC = 'aws:ecs/service:Service';
+  const scaled = {
+    op: 'refresh',
+    urn: urn('prod', SVC, 'shop-blue-service'),
+    type: SVC,
+    diff: { desiredCount: 'update' },
+    old: { outputs: { desiredCount: 3, tags: { team: 'platform' } } },
+    new: { outputs: { desiredCount: 7, tags: { team: 'platform' } } },
+  };
+  const ignored = new Map([[`${SVC}::shop-blue-service`, ['desiredCount']]]);
+
+  it('a service scaled out by autoscaling (ignoreChanges: desiredCount) is not drift', () => {
+    expect(driftOf([scaled])).toHaveLength(1); // without the program's word, it would be
+    expect(driftOf([scaled], ignored)).toEqual([]);
+  });
+
+  it('anything else changed on that service still is', () => {
+    const both = { ...scaled, diff: { desiredCount: 'update', 'tags.team': 'update' }, new: { outputs: { desiredCount: 7, tags: { team: 'web' } } } };
+    expect(driftOf([both], ignored)).toEqual([
+      expect.objectContaining({ name: 'shop-blue-service', properties: [{ path: 'tags.team', kind: 'update', before: 'platform', after: 'web' }] }),
+    ]);
+    // Deleted outside Pulumi is drift whatever is ignored.
+    expect(driftOf([{ ...scaled, op: 'delete', new: undefined }], ignored)).toEqual([expect.objectContaining({ kind: 'deleted' })]);
+  });
+
+  it('matches an ignored input and what lies under it, not a longer name', () => {
+    expect(isIgnored('envs', ['envs'])).toBe(true);
+    expect(isIgnored('envs[2]', ['envs'])).toBe(true);
+    expect(isIgnored('containerDefinitions.image', ['containerDefinitions'])).toBe(true);
+    expect(isIgnored('desiredCountX', ['desiredCount'])).toBe(false);
   });
 });

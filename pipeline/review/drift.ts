@@ -36,12 +36,22 @@ const GONE = new Set(['delete', 'deleted', 'discard', 'read-discard', 'delete-re
 /** Operations that change nothing by themselves; they count only with a difference. */
 const QUIET = new Set(['same', 'refresh', 'read']);
 
+/** Per resource (`type::name`), the inputs the program leaves to something else (`ignoreChanges`). */
+export type IgnoredChanges = ReadonlyMap<string, readonly string[]>;
+
+/** Whether `path` (`desiredCount`, `envs[2]`, `tags.owner`) is, or lies under, an ignored input. */
+export function isIgnored(path: string, ignored: readonly string[]): boolean {
+  return ignored.some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+}
+
 /**
  * The steps of a refresh preview that are drift, as resources with their changed properties. A
  * refresh step whose resource has an old state but no new one was deleted outside Pulumi (that is
  * how the engine itself reads it); one without a diff but with differing states is drift too.
+ * Properties the program declares as owned elsewhere (`ignoreChanges`: a service's desiredCount under
+ * autoscaling, a kept slot's environment) are not drift: a refresh reports them all the same.
  */
-export function driftOf(steps: readonly PreviewStep[]): DriftedResource[] {
+export function driftOf(steps: readonly PreviewStep[], ignored: IgnoredChanges = new Map()): DriftedResource[] {
   const out: DriftedResource[] = [];
   for (const s of steps) {
     const before = stateOf(s.old);
@@ -53,7 +63,10 @@ export function driftOf(steps: readonly PreviewStep[]): DriftedResource[] {
     if (properties.length === 0 && !deleted && before && after) {
       properties = diffValues(before, after).map((c) => ({ path: c.path, kind: 'update', ...('before' in c ? { before: c.before } : {}), ...('after' in c ? { after: c.after } : {}) }));
     }
-    if (!deleted && QUIET.has(s.op) && properties.length === 0) continue;
+    const skip = ignored.get(`${s.type}::${nameOfUrn(s.urn)}`) ?? [];
+    const reported = properties.length;
+    properties = properties.filter((p) => !isIgnored(p.path, skip));
+    if (!deleted && properties.length === 0 && (QUIET.has(s.op) || reported > 0)) continue;
     out.push({ urn: s.urn, type: s.type, name: nameOfUrn(s.urn), op: s.op, kind: deleted ? 'deleted' : 'changed', properties: deleted ? [] : properties });
   }
   return out;
@@ -72,6 +85,8 @@ function valuesAt(path: string, before?: Record<string, unknown>, after?: Record
 
 export interface DriftOptions {
   signal?: AbortSignal;
+  /** The stack's ignored inputs (from its offline plan); default none. */
+  ignoredOf?: (stack: string) => Promise<IgnoredChanges>;
 }
 
 /** Refreshes each stack in preview mode, one after the other; the state is left as it was. */
@@ -80,7 +95,7 @@ export async function detectDrift(engine: EnginePort, stacks: readonly string[],
   for (const stack of stacks) {
     const handle = await engine.selectStack(stack);
     const result = await handle.refresh({ previewOnly: true, message: 'slipway drift', ...(opts.signal ? { signal: opts.signal } : {}) });
-    out.push({ stack, drifted: driftOf(result.steps) });
+    out.push({ stack, drifted: driftOf(result.steps, (await opts.ignoredOf?.(stack)) ?? new Map()) });
   }
   return out;
 }

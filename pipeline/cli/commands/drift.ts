@@ -3,7 +3,8 @@
 import type { Command } from 'commander';
 import { listStacks } from '../../../stacks/load';
 import { pulumiEngineFor } from '../../release/context';
-import { detectDrift, renderDrift, type StackDrift } from '../../review/drift';
+import { detectDrift, renderDrift, type IgnoredChanges, type StackDrift } from '../../review/drift';
+import { planStack } from '../../review/plan';
 import type { EnginePort } from '../../engine/port';
 import { maskSecrets } from '../../review/values';
 import { DriftDetected, UserError } from '../errors';
@@ -28,7 +29,7 @@ export async function driftCommand(opts: DriftCommandOptions): Promise<StackDrif
   }
   if (stacks.length === 0) throw new UserError('drift: no stack files in stacks/');
   const engine = opts.engine ?? pulumiEngineFor(opts);
-  const report = await detectDrift(engine, stacks, opts.signal ? { signal: opts.signal } : {});
+  const report = await detectDrift(engine, stacks, { ...(opts.signal ? { signal: opts.signal } : {}), ignoredOf: (stack) => ignoredChangesOf(stack, opts.cwd) });
   // The engine's states carry secrets as envelopes or `[secret]`; none is printed, in JSON either.
   opts.output.out(opts.json ? JSON.stringify(maskSecrets(report), null, 2) : renderDrift(report).join('\n'));
   const drifted = report.filter((s) => s.drifted.length > 0);
@@ -40,6 +41,17 @@ export async function driftCommand(opts: DriftCommandOptions): Promise<StackDrif
     );
   }
   return report;
+}
+
+/**
+ * What the program leaves to something else in `stack`, read from its offline plan of the stack file
+ * (the configuration the stack was deployed with). A stack that does not plan ignores nothing: drift
+ * then shows those inputs too, which errs on the side of telling.
+ */
+export async function ignoredChangesOf(stack: string, cwd: string): Promise<IgnoredChanges> {
+  const planned = await planStack(stack, { root: cwd }).catch(() => undefined);
+  if (!planned?.ok) return new Map();
+  return new Map(planned.plan.resources.filter((r) => r.ignoreChanges?.length).map((r) => [`${r.type}::${r.name}`, r.ignoreChanges!]));
 }
 
 /** `engine` replaces the Pulumi engine (tests drive the command line against a double). */
