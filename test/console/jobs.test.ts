@@ -211,7 +211,7 @@ describe('server-sent events', () => {
     const res = await c.request({ method: 'GET', url: `/jobs/${job.id}/events?from=1` });
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
     const events = res.body.trim().split('\n\n');
-    expect(events[0]).toBe(`event: line\nid: 1\ndata: ${JSON.stringify({ n: 1, text: 'deployment d-9: 1.2.0 to local, slot green', progress: true })}`);
+    expect(events[0]).toBe(`event: line\nid: 1\ndata: ${JSON.stringify({ n: 1, text: 'deployment d-9: 1.2.0 to local, slot green', progress: true, deployment: 'd-9' })}`);
     expect(events.at(-1)).toMatch(/^event: end\ndata: \{"status":"succeeded"/);
     // Reconnecting with Last-Event-ID resumes after that line.
     const again = await c.request({ method: 'GET', url: `/jobs/${job.id}/events`, headers: { 'last-event-id': '2' } });

@@ -26,7 +26,7 @@ export function registerEvents(app: FastifyInstance, ctx: ConsoleContext): void 
     const res = reply.raw;
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
     const send = (event: string, data: unknown, eventId?: number) => res.write(`event: ${event}\n${eventId !== undefined ? `id: ${eventId}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
-    const line = (n: number, l: LogLine) => send('line', { n, text: l.text, progress: l.progress, ...(l.step ? { step: l.step } : {}) }, n);
+    const line = (n: number, l: LogLine) => send('line', { n, text: l.text, progress: l.progress, ...(l.step ? { step: l.step } : {}), ...(l.deployment ? { deployment: l.deployment } : {}) }, n);
     let heartbeat: NodeJS.Timeout | undefined;
     let unsubscribe = () => {};
     let open = true;

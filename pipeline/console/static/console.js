@@ -15,6 +15,15 @@
     li.textContent = line.text;
     log.appendChild(li);
     job.dataset.lines = String(line.n + 1);
+    var pending = document.getElementById('deployment-pending');
+    if (line.deployment && pending) {
+      // The run announced its deployment id: link it, as the page does once the server knows it.
+      var link = document.createElement('a');
+      link.href = '/stacks/' + encodeURIComponent(job.dataset.stack) + '/deployments/' + encodeURIComponent(line.deployment);
+      link.dataset.test = 'deployment-link';
+      link.textContent = line.deployment;
+      pending.replaceWith(document.createTextNode('deployment '), link);
+    }
     if (line.step && steps) {
       var row = steps.querySelector('li[data-step="' + CSS.escape(line.step.name) + '"]');
       if (!row) {
