@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Three suites: `unit` (fast, no external processes: pure functions, mocks, real local HTTP servers),
@@ -5,6 +6,9 @@ import { defineConfig } from 'vitest/config';
 // provider doubles and Docker), the slower two run by .ci/run after the unit suite.
 export default defineConfig({
   test: {
+    // Every core: vitest's default leaves one free, which on a 2-core machine runs the unit files one
+    // at a time (the real and engine suites run their files one after another regardless).
+    maxWorkers: availableParallelism(),
     projects: [
       {
         test: {
