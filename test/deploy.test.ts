@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { approve, deploy, reject, rollback, type Artifact, type DeployContext } from '../pipeline/release/deploy';
+import { rollback } from '../pipeline/release/rollback';
+import { approve, deploy, reject, type Artifact, type DeployContext } from '../pipeline/release/deploy';
 import { AwaitingApproval, CheckFailed, LockHeld, UserError } from '../pipeline/cli/errors';
 import { deployments, Ledger } from '../pipeline/ledger/ledger';
 import { fileLock } from '../pipeline/release/lock';
@@ -350,6 +351,29 @@ describe('rollback command', () => {
     expect(s.ups.at(-1)!.message).toContain('roll back blue → green');
     const all = await history('dev');
     expect(all.at(-1)).toMatchObject({ kind: 'rollback', version: '1.0.0' });
+  });
+
+  it('never switches to a release that did not serve production: one waiting for approval, rejected, or failing its smoke tests', async () => {
+    w.engine.seed('prod');
+    await deploy(w.ctx, 'prod', V1).catch(() => {});
+    const [waiting] = await history('prod');
+    expect(waiting!.status).toBe('awaiting-approval');
+    // A rollback is no way around the gate, whoever asks.
+    await expect(rollback({ ...w.ctx, actor: 'mallory' }, 'prod')).rejects.toThrow(
+      `stack prod: slot green holds 1.0.0 from deployment ${waiting!.id}, which never served production (awaiting-approval); an approver approves it instead of rolling back to it`,
+    );
+    await reject(w.ctx, 'prod', waiting!.id, 'bob', 'wrong build');
+    await expect(rollback(w.ctx, 'prod')).rejects.toThrow(/which never served production \(rejected\); deploy a release instead/);
+    expect(release('prod').live).toBe('blue');
+
+    const s = w.engine.seed('dev');
+    await deploy(w.ctx, 'dev', V1);
+    w.broken.test.add('2.0.0');
+    await expect(deploy(w.ctx, 'dev', V2)).rejects.toThrow();
+    const ups = s.ups.length;
+    await expect(rollback(w.ctx, 'dev')).rejects.toThrow(/slot blue holds 2\.0\.0 .* never served production \(failed\)/);
+    expect(s.ups.length).toBe(ups);
+    expect(release('dev').live).toBe('green');
   });
 
   it('a rollback whose up fails is recorded as failed, restores the release state, and the next deploy does not resume it', async () => {

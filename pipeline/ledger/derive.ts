@@ -206,3 +206,19 @@ export function pendingApprovals(entries: readonly LedgerEntry[]): PendingApprov
     .filter((d) => d.status === 'awaiting-approval')
     .map((d) => ({ deployment: d, since: d.gate?.at ?? d.startedAt, approvers: d.gate?.approvers ?? [] }));
 }
+
+/**
+ * Why traffic may not go back to `slot`, which holds the image `digest` (undefined when it may): a
+ * rollback returns to a release that served production before. The deployment that last put this
+ * image into the slot must have gone live; one waiting for approval, rejected, or failed before its
+ * switch never did, and a rollback must not become a way around its gate or its checks. A slot no
+ * deployment in the ledger filled (a stack set up before its ledger) is not refused.
+ */
+export function rollbackTargetProblem(all: readonly DeploymentSummary[], slot: Slot, digest: string): string | undefined {
+  const filled = all.filter((d) => d.kind === 'deploy' && d.slot === slot && d.digest === digest);
+  const last = filled[filled.length - 1];
+  if (!last || last.liveSince) return undefined;
+  return `slot ${slot} holds ${last.version} from deployment ${last.id}, which never served production (${last.status}); ${
+    last.status === 'awaiting-approval' ? 'an approver approves it' : 'deploy a release'
+  } instead of rolling back to it`;
+}

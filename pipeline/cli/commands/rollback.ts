@@ -1,6 +1,6 @@
 // `slipway rollback --stack S`: switch traffic back to the warm slot. No rebuild, no redeploy.
 import type { Command } from 'commander';
-import { rollback } from '../../release/deploy';
+import { rollback } from '../../release/rollback';
 import { existingStack } from '../args';
 import type { CommandContext } from '../output';
 import { deployContext, type PipelineFlags, type PipelineOverrides } from '../../release/context';

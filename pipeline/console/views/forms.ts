@@ -1,5 +1,5 @@
 // Smaller pages: sign-in, a stack's history, and the rollback confirmation.
-import type { DeploymentSummary, LiveRelease } from '../../ledger/derive';
+import { rollbackTargetProblem, type DeploymentSummary, type LiveRelease } from '../../ledger/derive';
 import { csrfField, digest, html, layout, when, type Viewer } from '../html';
 import type { StackOverview } from '../state';
 import { deploymentLink } from './environments';
@@ -45,7 +45,11 @@ export function rollbackPage(viewer: Viewer, o: StackOverview): string {
   const live = o.live!;
   const to = live === 'blue' ? 'green' : 'blue';
   const target = o.slots![to];
-  const body = target.version
+  // The pipeline refuses the same; the page says so first instead of offering the button.
+  const never = target.version && target.digest ? rollbackTargetProblem(o.ledger.deployments, to, target.digest) : undefined;
+  const body = never
+    ? html`<p class="warn" id="rollback-impossible">${never}.</p>`
+    : target.version
     ? html`<p id="rollback-summary">Switch production traffic on <strong>${o.stack}</strong> from ${live} (${o.slots![live].version ?? 'empty'}) back to ${to} (<strong>${target.version}</strong>, ${digest(target.digest)}). Nothing is rebuilt or redeployed; ${live} stays warm.</p>
 <form method="post" action="/api/stacks/${o.stack}/rollback" id="rollback-form">${csrfField(viewer)}<button type="submit" id="confirm-rollback" data-test="confirm-rollback">Roll back ${o.stack} to ${target.version}</button> <a href="/">Back</a></form>`
     : html`<p class="warn" id="rollback-impossible">Slot ${to} has no release to roll back to.</p>`;
