@@ -358,7 +358,6 @@ describe('rollback command', () => {
     await deploy(w.ctx, 'prod', V1).catch(() => {});
     const [waiting] = await history('prod');
     expect(waiting!.status).toBe('awaiting-approval');
-    // A rollback is no way around the gate, whoever asks.
     await expect(rollback({ ...w.ctx, actor: 'mallory' }, 'prod')).rejects.toThrow(
       `stack prod: slot green holds 1.0.0 from deployment ${waiting!.id}, which never served production (awaiting-approval); an approver approves it instead of rolling back to it`,
     );
