@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../pipeline/cli/main';
 import { driftCommand, registerDrift } from '../pipeline/cli/commands/drift';
 import { driftOf, isIgnored, renderDrift } from '../pipeline/review/drift';
+import { readLastChecks } from '../pipeline/review/lastChecks';
 import type { PreviewStep } from '../pipeline/engine/port';
 import { DriftDetected, EXIT, exitCodeFor, UserError } from '../pipeline/cli/errors';
 import { memorySink } from '../pipeline/cli/output';
@@ -119,6 +120,9 @@ describe('slipway drift', () => {
       ].join('\n'),
     );
     expect(engine.stacks.get('staging')!.refreshes).toEqual([{ previewOnly: true }]);
+    // What the console shows as each stack's last drift check.
+    expect(readLastChecks(o.cwd, 'staging').drift).toMatchObject({ clean: false, summary: '2 resources changed outside Pulumi' });
+    expect(readLastChecks(o.cwd, 'prod').drift).toMatchObject({ clean: true, summary: 'no drift' });
     expect(engine.stacks.get('prod')!.refreshes).toEqual([{ previewOnly: true }]);
     // Nothing was applied.
     expect(engine.stacks.get('staging')!.ups).toEqual([]);

@@ -14,6 +14,7 @@ import { Ledger } from '../ledger/store';
 import { deploymentLockDir } from '../release/context';
 import { deploymentLockFile, liveHolder, type LockOwner } from '../release/lock';
 import { knownUrls, type StackUrls } from '../release/urls';
+import { readLastChecks, type LastChecks } from '../review/lastChecks';
 
 /** A ledger as the pages use it: every deployment folded once, newest last. */
 export interface LedgerView {
@@ -46,6 +47,8 @@ export interface StackOverview {
   pending: DeploymentSummary[];
   /** An unfinished deployment nobody is running: the same deploy again resumes it. */
   interrupted?: DeploymentSummary;
+  /** The last `slipway parity` and `slipway drift` results for the stack. */
+  checks: LastChecks;
   /** Who holds the stack's deployment lock now (a CLI run or a console job). */
   lock?: Partial<LockOwner>;
 }
@@ -127,6 +130,7 @@ export class ConsoleState {
       approvers: [] as string[],
       ledger,
       pending: ledger.deployments.filter((d) => d.status === 'awaiting-approval'),
+      checks: readLastChecks(this.cwd, stack),
       ...(last ? { last } : {}),
       ...(open && !lock ? { interrupted: open } : {}),
       ...(lock ? { lock } : {}),
@@ -156,7 +160,7 @@ export class ConsoleState {
     return Promise.all(
       this.stacks().map((s) =>
         this.overview(s).catch((e: unknown): StackOverview => ({
-          stack: s, error: firstLine(e), approvers: [], urls: { publicUrl: null, testUrl: null }, pending: [],
+          stack: s, error: firstLine(e), approvers: [], urls: { publicUrl: null, testUrl: null }, pending: [], checks: {},
           ledger: { entries: 0, deployments: [], live: undefined, byId: new Map() },
         })),
       ),

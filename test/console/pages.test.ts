@@ -2,6 +2,7 @@
 // log or a name becomes markup, no page carries an inline script or style, and each page shows what it
 // is for (the plan diff before a deployment, the decisions at a gate for approvers only).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLastChecks, recordCheck } from '../../pipeline/review/lastChecks';
 import { ev, started, step } from '../ledger/fixtures';
 import { Client, instantPlans, REF, testConsole, until, type TestConsole } from './support';
 
@@ -93,7 +94,17 @@ describe('what each page is for', () => {
     expect(body).toContain('<section class="stack" id="stack-prod" data-test="stack" data-stack="prod" data-live-slot="blue">');
     expect(body).toContain('<a href="http://localhost:8080" id="public-url-local" rel="noreferrer">');
     expect(body).toMatch(/data-test="pending"><a href="\/stacks\/prod\/deployments\/d-evil"/);
-    expect(body).toContain('<dd data-test="checks">not checked');
+    expect(body).toMatch(/<section class="stack" id="stack-prod"[^]*?<dd data-test="checks">parity: <span class="muted">not checked<\/span>/);
+  });
+
+  it('shows the last parity and drift results `slipway parity` and `slipway drift` recorded', async () => {
+    recordCheck(t.dir, 'staging', 'parity', { at: new Date().toISOString(), clean: false, summary: '1 undeclared difference', against: 'prod' });
+    recordCheck(t.dir, 'staging', 'drift', { at: new Date().toISOString(), clean: true, summary: 'no drift' });
+    const staging = (await alice.get('/')).body.split('<section').find((s) => s.includes('id="stack-staging"'))!;
+    expect(staging).toContain('parity with prod: <span class="status status-failed" data-test="check-parity">not clean</span> (1 undeclared difference,');
+    expect(staging).toContain('drift: <span class="status status-live" data-test="check-drift">clean</span> (no drift,');
+    expect(readLastChecks(t.dir, 'staging').parity).toMatchObject({ clean: false, against: 'prod' });
+    expect(readLastChecks(t.dir, '../etc')).toEqual({});
   });
 
   it('the review page shows the plan diff of the release change before the confirm button', async () => {

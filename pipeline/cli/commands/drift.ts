@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { listStacks } from '../../../stacks/load';
 import { pulumiEngineFor } from '../../release/context';
 import { detectDrift, renderDrift, type IgnoredChanges, type StackDrift } from '../../review/drift';
+import { recordCheck } from '../../review/lastChecks';
 import { planStack } from '../../review/plan';
 import type { EnginePort } from '../../engine/port';
 import { maskSecrets } from '../../review/values';
@@ -32,6 +33,11 @@ export async function driftCommand(opts: DriftCommandOptions): Promise<StackDrif
   const report = await detectDrift(engine, stacks, { ...(opts.signal ? { signal: opts.signal } : {}), ignoredOf: (stack) => ignoredChangesOf(stack, opts.cwd) });
   // The engine's states carry secrets as envelopes or `[secret]`; none is printed, in JSON either.
   opts.output.out(opts.json ? JSON.stringify(maskSecrets(report), null, 2) : renderDrift(report).join('\n'));
+  const at = new Date().toISOString();
+  for (const s of report) {
+    const n = s.drifted.length;
+    recordCheck(opts.cwd, s.stack, 'drift', { at, clean: n === 0, summary: n === 0 ? 'no drift' : `${n} resource${n === 1 ? '' : 's'} changed outside Pulumi` });
+  }
   const drifted = report.filter((s) => s.drifted.length > 0);
   if (drifted.length > 0) {
     const n = drifted.reduce((sum, s) => sum + s.drifted.length, 0);

@@ -6,6 +6,7 @@ import { CheckFailed } from '../errors';
 import type { CommandContext } from '../output';
 import { parity, type ParityOptions, type ParityReport } from '../../review/parity';
 import { renderParity } from '../../review/parityRender';
+import { recordCheck } from '../../review/lastChecks';
 import { maskSecrets } from '../../review/values';
 
 export interface ParityCommandOptions extends CommandContext, Pick<ParityOptions, 'configs' | 'beforeProgram' | 'attribute'> {
@@ -19,6 +20,14 @@ export async function parityCommand(opts: ParityCommandOptions): Promise<ParityR
   const { stackA, stackB, json, cwd, output, configs, beforeProgram, attribute } = opts;
   const report = await parity(stackA, stackB, { root: cwd, configs, beforeProgram, attribute });
   output.out(json ? JSON.stringify(maskSecrets(report), null, 2) : renderParity(report).join('\n'));
+  if (!configs) {
+    // Of the stack files as they are: what the console shows as each stack's last parity check.
+    const n = report.undeclared.length;
+    const summary = n === 0 ? 'only declared knobs differ' : `${n} undeclared difference${n === 1 ? '' : 's'}`;
+    const at = new Date().toISOString();
+    recordCheck(cwd, stackA, 'parity', { at, clean: report.ok, summary, against: stackB });
+    recordCheck(cwd, stackB, 'parity', { at, clean: report.ok, summary, against: stackA });
+  }
   if (!report.ok) {
     const n = report.undeclared.length;
     throw new CheckFailed(`parity: ${n} difference${n === 1 ? '' : 's'} between ${stackA} and ${stackB} come${n === 1 ? 's' : ''} from no declared knob`);

@@ -6,6 +6,7 @@ import type { DeploymentSummary } from '../../ledger/derive';
 import { digest, html, layout, postButton, when, type Html, type Viewer } from '../html';
 import type { Job } from '../jobs/job';
 import type { StackOverview } from '../state';
+import type { CheckResult } from '../../review/lastChecks';
 
 /** An http(s) URL as a link; anything else as text. */
 export function urlLink(url: string | null | undefined, id: string): Html {
@@ -46,7 +47,7 @@ ${head}
 <dt>Live since</dt><dd>${o.ledger.live ? html`${when(o.ledger.live.since)}${o.ledger.live.approvedBy.length ? html`, approved by ${o.ledger.live.approvedBy.join(', ')}` : ''}` : html`<span class="muted">nothing recorded</span>`}</dd>
 <dt>Last deployment</dt><dd data-test="last-deployment">${lastDeployment(o.stack, o.last)}</dd>
 <dt>Waiting for approval</dt><dd data-test="pending">${o.pending.length ? o.pending.map((d) => html`${deploymentLink(o.stack, d.id)} ${d.version} (approvers: ${d.gate?.approvers.join(', ') || 'none'}) `) : html`<span class="muted">none</span>`}</dd>
-<dt>Parity and drift</dt><dd data-test="checks">not checked (the console records no parity or drift results; run <code>slipway parity</code> and <code>slipway drift --stack ${o.stack}</code>)</dd>
+<dt>Parity and drift</dt><dd data-test="checks">${checkLine('parity', o.checks.parity, html`<code>slipway parity ${o.stack} OTHER</code>`)}; ${checkLine('drift', o.checks.drift, html`<code>slipway drift --stack ${o.stack}</code>`)}</dd>
 ${o.lock ? html`<dt>Deploying now</dt><dd data-test="lock">${o.lock.actor ?? 'someone'} — deployment ${o.lock.deploymentId ?? '?'} (pid ${o.lock.pid ?? '?'} on ${o.lock.host ?? '?'})</dd>` : ''}
 </dl>
 ${interrupted ? html`<div class="warn" data-test="interrupted" id="interrupted-${o.stack}"><p>Deployment ${deploymentLink(o.stack, interrupted.id)} of ${interrupted.version} was interrupted (last step: ${interrupted.steps.at(-1)?.name ?? 'none'}). Running the same deployment again resumes it after its last successful step: <code>slipway deploy --stack ${o.stack} --artifact ${interrupted.artifact}</code></p>${mayDeploy ? postButton(viewer, `/api/deployments/${o.stack}/${interrupted.id}/resume`, 'Resume', `resume-${o.stack}`) : ''}</div>` : ''}
@@ -61,4 +62,11 @@ export function environmentsPage(viewer: Viewer, overviews: StackOverview[], job
 <h2>Recent console jobs</h2>
 ${recent.length ? html`<ol class="jobs" id="recent-jobs">${recent.map(jobLine)}</ol>` : html`<p class="muted" id="recent-jobs">none yet</p>`}`;
   return layout({ title: 'Environments', viewer, page: 'environments' }, body);
+}
+
+/** `parity with prod: clean (only declared knobs differ), 2 hours ago`, or how to run it. */
+function checkLine(kind: string, r: CheckResult | undefined, how: Html): Html {
+  if (!r) return html`${kind}: <span class="muted">not checked</span> (${how})`;
+  const against = r.against ? html` with ${r.against}` : '';
+  return html`${kind}${against}: <span class="status status-${r.clean ? 'live' : 'failed'}" data-test="check-${kind}">${r.clean ? 'clean' : 'not clean'}</span> (${r.summary}, ${when(r.at)})`;
 }
