@@ -1,11 +1,14 @@
 // Jobs that survive: one per stack at a time, the CLI's own lock respected, progress followed line by
 // line, outcomes read from exit code, output and ledger, the right people told, and a console restart
 // showing an unfinished deployment as interrupted with a way to resume it.
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandArgs, endingOf, readLogLine, type Job, type LogLine } from '../../pipeline/console/jobs/job';
+import { processAlive } from '../../pipeline/console/jobs/runner';
 import { jsonProgress } from '../../pipeline/release/progress';
 import { deployments } from '../../pipeline/ledger/derive';
 import { entriesOf, ev, started, step } from '../ledger/fixtures';
@@ -256,5 +259,20 @@ describe('jobs, pure', () => {
     expect(endingOf(job, undefined, '', lines('d-1'), ledger([started('d-1'), ev.failed('d-1', 'boom')]))).toMatchObject({ status: 'failed', message: 'failed: boom' });
     expect(endingOf(job, undefined, '', [], undefined).status).toBe('interrupted');
     expect(endingOf(job, 1, '', [readLogLine('--artifact: bad')], undefined)).toMatchObject({ status: 'failed', message: '--artifact: bad' });
+  });
+});
+
+describe('is a job left running still there', () => {
+  it('a live pid that runs something else (the pid was given to another process) is not the job', async () => {
+    expect(processAlive(process.pid)).toBe(false); // alive, but not the slipway CLI
+    expect(processAlive(2 ** 22 + 17)).toBe(false); // no such process
+    const bin = fileURLToPath(new URL('../../bin/slipway.mjs', import.meta.url));
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)', bin], { stdio: 'ignore' });
+    try {
+      await until(() => child.pid !== undefined);
+      expect(processAlive(child.pid!)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

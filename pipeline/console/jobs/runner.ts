@@ -3,7 +3,7 @@
 // SIGTERM — the pipeline records the interruption and the same command resumes), with stdout and
 // stderr going straight to the job's files. Tests pass a fake runner that writes those files itself.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SECRET_ENV } from '../session';
@@ -47,12 +47,22 @@ export const cliRunner: CommandRunner = (args, io) => {
   }
 };
 
-/** Whether a process of this host is still there (a job left running by an earlier console). */
+/**
+ * Whether a job left running by an earlier console is still there: the pid exists and, where the
+ * system tells (Linux's /proc), it still runs this CLI — a pid the system gave to another process since
+ * does not make a dead job look alive.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return true; // no /proc here: the pid is all there is to go by
+  }
+  return cmdline.split('\0').includes(BIN);
 }
