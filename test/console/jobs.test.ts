@@ -2,13 +2,14 @@
 // line, outcomes read from exit code, output and ledger, the right people told, and a console restart
 // showing an unfinished deployment as interrupted with a way to resume it.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandArgs, endingOf, readLogLine, type Job, type LogLine } from '../../pipeline/console/jobs/job';
 import { processAlive } from '../../pipeline/console/jobs/runner';
+import { JobStore } from '../../pipeline/console/jobs/store';
 import { jsonProgress } from '../../pipeline/release/progress';
 import { deployments } from '../../pipeline/ledger/derive';
 import { entriesOf, ev, started, step } from '../ledger/fixtures';
@@ -274,5 +275,18 @@ describe('is a job left running still there', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+});
+
+describe('the console\'s working files', () => {
+  it('keeps the newest finished jobs and every unfinished one; older records and logs go', () => {
+    const dir = testProject().stateDir;
+    const store = new JobStore(dir);
+    const job = (n: number, status: Job['status']): Job => ({ id: `j-20250301-1000${String(n).padStart(2, '0')}-0a1b`, kind: 'deploy', stack: 'local', requestedBy: 'alice', requestedAt: `2025-03-01T10:00:${String(n).padStart(2, '0')}.000Z`, status });
+    const jobs = [job(1, 'succeeded'), job(2, 'failed'), job(3, 'running'), job(4, 'succeeded'), job(5, 'interrupted')];
+    for (const j of jobs) for (const ext of ['json', 'log', 'out']) writeFileSync(join(dir, `${j.id}.${ext}`), ext === 'json' ? JSON.stringify(j) : '');
+    expect(store.prune(store.loadAll(), 2)).toEqual([jobs[1]!.id, jobs[0]!.id]);
+    expect(store.loadAll().map((j) => j.id).sort()).toEqual([jobs[2]!.id, jobs[3]!.id, jobs[4]!.id]);
+    expect(readdirSync(dir).filter((f) => f.startsWith(jobs[0]!.id))).toEqual([]);
   });
 });

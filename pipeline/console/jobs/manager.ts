@@ -10,7 +10,7 @@ import type { DeploymentNotice, NotificationKind, Notifier } from '../events';
 import type { ConsoleState } from '../state';
 import { commandArgs, endingOf, errorLine, EXIT_LOCK_HELD, readLogLine, type Ending, type Job, type LogLine } from './job';
 import { processAlive, type CommandRunner, type RunningCommand } from './runner';
-import type { JobStore } from './store';
+import { JOBS_KEPT, type JobStore } from './store';
 
 /** A new log line; the job started or went back to its queue (`state`); the job ended (`end`). */
 export type JobEvent = { type: 'line'; n: number; line: LogLine } | { type: 'state' | 'end'; job: Job };
@@ -57,7 +57,9 @@ export class JobManager {
 
   /** Loads the jobs an earlier console left: a job still running is followed again, one whose process is gone is settled. */
   async init(): Promise<void> {
-    for (const job of this.opts.store.loadAll().sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))) {
+    const all = this.opts.store.loadAll();
+    const pruned = new Set(this.opts.store.prune(all, JOBS_KEPT));
+    for (const job of all.filter((j) => !pruned.has(j.id)).sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))) {
       this.jobs.set(job.id, job);
       // What jobs learnt of a stack's URLs (an AWS stack's load balancer) outlives the process.
       this.opts.state.learnUrls(job.stack, job);

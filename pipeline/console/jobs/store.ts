@@ -2,11 +2,14 @@
 // to a temporary file, flushed, renamed over the old one), beside the command's own output — its
 // stderr (progress and errors) in `<id>.log`, its stdout (the --json result) in `<id>.out`. The child
 // writes those two files itself, so it keeps going, and its record stays readable, if the console stops.
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JOB_ID_RE } from '../input';
 import type { Job } from './job';
+
+/** Finished jobs whose files a console keeps across restarts (older ones are removed at start). */
+export const JOBS_KEPT = 500;
 
 /** Most of a log the console reads back for a page (the newest part). */
 export const LOG_READ_MAX = 1024 * 1024;
@@ -66,6 +69,17 @@ export class JobStore {
       }
     }
     return jobs;
+  }
+
+  /**
+   * Removes the records and output of the oldest finished jobs beyond the newest `keep` (the ledger
+   * keeps what happened; these are the console's working files). Returns the ids removed.
+   */
+  prune(jobs: readonly Job[], keep: number): string[] {
+    const done = jobs.filter((j) => j.status !== 'queued' && j.status !== 'running').sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
+    const gone = done.slice(keep).map((j) => j.id);
+    for (const id of gone) for (const ext of ['json', 'log', 'out']) rmSync(join(this.dir, `${id}.${ext}`), { force: true });
+    return gone;
   }
 
   /** The log from byte `from` on: complete lines, and the offset after them. */
