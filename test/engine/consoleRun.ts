@@ -67,7 +67,8 @@ export async function startConsoleProcess(p: EngineProject, env: Record<string, 
     });
   });
   const stop = async (graceMs = 70_000) => {
-    if (run.exitCode !== undefined) return;
+    // execa's exitCode is null (not undefined) while the process runs.
+    if (run.exitCode != null || run.signalCode != null) return;
     run.kill('SIGTERM');
     const timer = setTimeout(() => run.kill('SIGKILL'), graceMs);
     await run.catch(() => undefined);
