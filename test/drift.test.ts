@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../pipeline/cli/main';
 import { driftCommand, registerDrift } from '../pipeline/cli/commands/drift';
-import { driftOf, isIgnored, renderDrift } from '../pipeline/review/drift';
+import { detectDrift, driftOf, isIgnored, renderDrift } from '../pipeline/review/drift';
 import { readLastChecks } from '../pipeline/review/lastChecks';
 import type { PreviewStep } from '../pipeline/engine/port';
 import { DriftDetected, EXIT, exitCodeFor, UserError } from '../pipeline/cli/errors';
@@ -238,5 +238,21 @@ describe('inputs the program leaves to something else', () => {
     expect(isIgnored('envs[2]', ['envs'])).toBe(true);
     expect(isIgnored('containerDefinitions.image', ['containerDefinitions'])).toBe(true);
     expect(isIgnored('desiredCountX', ['desiredCount'])).toBe(false);
+  });
+});
+
+describe('when the stack is planned for its ignored inputs', () => {
+  it('only when the refresh found a changed property to weigh: a clean stack, or one with a deletion only, needs no plan', async () => {
+    const asked: string[] = [];
+    const ignoredOf = async (stack: string) => {
+      asked.push(stack);
+      return new Map<string, string[]>();
+    };
+    engine.seed('prod');
+    engine.seed('dev').refreshSteps = [{ op: 'delete', urn: urn('dev', EIP, 'eip'), type: EIP, diff: {}, old: { outputs: { domain: 'vpc' } } }];
+    engine.seed('staging').refreshSteps = stagingSteps;
+    const report = await detectDrift(engine, ['prod', 'dev', 'staging'], { ignoredOf });
+    expect(asked).toEqual(['staging']);
+    expect(report.map((s) => s.drifted.length)).toEqual([0, 1, 2]);
   });
 });

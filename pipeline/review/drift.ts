@@ -3,7 +3,7 @@
 // without writing anything; every step that is not `same` is drift.
 import type { EnginePort, PreviewStep } from '../engine/port';
 import { diffValues } from './planDiff';
-import { lookup, MISSING, nameOfUrn, showValue } from './values';
+import { isWithin, lookup, MISSING, nameOfUrn, showValue } from './values';
 
 export interface DriftedProperty {
   /** Property path as the engine reports it: `healthCheck.interval`, `tags.owner`. */
@@ -41,7 +41,7 @@ export type IgnoredChanges = ReadonlyMap<string, readonly string[]>;
 
 /** Whether `path` (`desiredCount`, `envs[2]`, `tags.owner`) is, or lies under, an ignored input. */
 export function isIgnored(path: string, ignored: readonly string[]): boolean {
-  return ignored.some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+  return ignored.some((p) => isWithin(path, p));
 }
 
 /**
@@ -95,7 +95,10 @@ export async function detectDrift(engine: EnginePort, stacks: readonly string[],
   for (const stack of stacks) {
     const handle = await engine.selectStack(stack);
     const result = await handle.refresh({ previewOnly: true, message: 'slipway drift', ...(opts.signal ? { signal: opts.signal } : {}) });
-    out.push({ stack, drifted: driftOf(result.steps, (await opts.ignoredOf?.(stack)) ?? new Map()) });
+    const drifted = driftOf(result.steps);
+    // The stack's ignored inputs (an offline plan) are looked up only when there is a change to weigh.
+    const weigh = opts.ignoredOf && drifted.some((r) => r.kind === 'changed' && r.properties.length > 0);
+    out.push({ stack, drifted: weigh ? driftOf(result.steps, await opts.ignoredOf!(stack)) : drifted });
   }
   return out;
 }

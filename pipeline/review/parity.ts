@@ -15,10 +15,10 @@ import type { SlipwayConfig, Target } from '../../stacks/schema';
 import { validateStackConfig } from '../../stacks/validate';
 import { relative } from 'node:path';
 import { UserError } from '../cli/errors';
-import { Attribution, entriesOf, IGNORED_OUTPUTS, isWithin, knobValue, NESTED_KNOBS, setKey, type Knob } from './parityAttribution';
+import { Attribution, entriesOf, IGNORED_OUTPUTS, knobValue, NESTED_KNOBS, setKey, type Knob } from './parityAttribution';
 import { planStack, type Plan, type PlanResult } from './plan';
 import { diffPlans, diffValues, type ValueChange } from './planDiff';
-import { isObject, isSecret, maskSecrets, secureAsSecret } from './values';
+import { isObject, isSecret, isWithin, maskSecrets, secureAsSecret } from './values';
 
 export interface ParityOptions {
   /** Project root holding stacks/. */

@@ -24,11 +24,6 @@ export function knobLabel(key: string, property: string): string {
   return path.startsWith('[') ? `${key}${path}` : `${key}.${path}`;
 }
 
-/** Whether a knob label (`slipway:capacity.cpu`) is the knob `key` or a property of it. */
-export function isWithin(label: string, key: string): boolean {
-  return label === key || label.startsWith(`${key}.`) || label.startsWith(`${key}[`);
-}
-
 /** Knobs inside a mapping that is not one: `slipway:app.env` is a knob, the rest of `slipway:app` is not. */
 export const NESTED_KNOBS: Readonly<Record<string, readonly [string, string]>> = { 'slipway:app.env': ['slipway:app', 'env'] };
 

@@ -1,6 +1,6 @@
 // Parity reports as text: the knobs that differ, each with the differences it explains, then the
 // undeclared ones with why each is one.
-import { isWithin } from './parityAttribution';
+import { isWithin } from './values';
 import type { ParityDifference, ParityReport } from './parity';
 import { showChange, type ValueChange } from './planDiff';
 import { showValue } from './values';

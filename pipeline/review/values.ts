@@ -152,6 +152,14 @@ export function lookup(root: unknown, path: string): unknown {
   return cur === undefined ? MISSING : cur;
 }
 
+/**
+ * Whether `path` is `outer` or lies under it: `tags.owner` and `envs[2]` under `tags` and `envs`, a
+ * knob label `slipway:capacity.cpu` under `slipway:capacity`; not `desiredCountX` under `desiredCount`.
+ */
+export function isWithin(path: string, outer: string): boolean {
+  return path === outer || path.startsWith(`${outer}.`) || path.startsWith(`${outer}[`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // URNs and type tokens
 
