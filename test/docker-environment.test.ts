@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderRoutes, routeCommands } from '../components/docker/haproxyConfig';
-import { BOOTSTRAP_ROUTES, containerRouterConfig, ROUTER_CONF_PATH, ROUTER_LISTEN, ROUTES_PATH, RUNTIME_API } from '../components/docker/router';
-import { installRoutesCommand, RUNTIME_API_TIMEOUT_SECONDS, type RouterConfigState } from '../components/docker/routerConfig';
+import { BOOTSTRAP_ROUTES, containerRouterConfig, ROUTER_CONF_PATH, ROUTER_LISTEN } from '../components/docker/router';
+import { installRoutesCommand, ROUTES_PATH, RUNTIME_API, RUNTIME_API_TIMEOUT_SECONDS, type RouterConfigState } from '../components/docker/routerConfig';
 import type { Plan, PlannedResource } from '../pipeline/review/plan';
 import { DIGEST_A, DIGEST_B, named, ofType, plan } from './mocks';
 

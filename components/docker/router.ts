@@ -6,8 +6,9 @@ import * as pulumi from '@pulumi/pulumi';
 import { SLOTS, type DockerConfig, type Slot } from '../../stacks/schema';
 import { baseTags, environmentNames } from '../naming';
 import { dockerLabels } from './labels';
-import { renderHaproxyConfig, renderRoutes, routeCommands, routesFor, type Routes } from './haproxyConfig';
-import { installRoutesCommand, RouterConfig } from './routerConfig';
+import { renderHaproxyConfig, renderRoutes, routesFor, type Routes } from './haproxyConfig';
+import { ROUTES_PATH, RouterConfig, RUNTIME_API } from './routerConfig';
+import { slotSpecs } from '../slots';
 
 /**
  * Ports HAProxy listens on inside the router container; the host ports map onto these. Above 1024:
@@ -15,12 +16,9 @@ import { installRoutesCommand, RouterConfig } from './routerConfig';
  */
 export const ROUTER_LISTEN = { public: 8080, test: 8081 } as const;
 
-/** The runtime API, on the container's own loopback: nothing outside the container reaches it. */
-export const RUNTIME_API = { host: '127.0.0.1', port: 9999 } as const;
 
-/** Where the official haproxy image reads its configuration, and the routes map beside it. */
+/** Where the official haproxy image reads its configuration. */
 export const ROUTER_CONF_PATH = '/usr/local/etc/haproxy/haproxy.cfg';
-export const ROUTES_PATH = '/usr/local/etc/haproxy/routes.map';
 
 /** Docker's embedded DNS server, reachable from every container on a user-defined network. */
 export const DOCKER_DNS = '127.0.0.11';
@@ -54,8 +52,8 @@ export function containerRouterConfig(appPort: number): string {
 
 /** The routes of a stack's release state: public → live, test → idle, 503 for a slot without a release. */
 export function releaseRoutes(config: DockerConfig): Routes {
-  const released = Object.fromEntries(SLOTS.map((s) => [s, Boolean(config.release[s].image && config.release[s].version)])) as Record<Slot, boolean>;
-  return routesFor(config.release.live, released);
+  const specs = slotSpecs(config);
+  return routesFor(config.release.live, { blue: specs.blue.running, green: specs.green.running });
 }
 
 /**
@@ -101,15 +99,9 @@ export class DockerRouter extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const routes = releaseRoutes(config);
     this.routerConfig = new RouterConfig(
       `${name}-config`,
-      {
-        container: this.container.id,
-        routes,
-        routesText: renderRoutes(routes),
-        command: this.container.id.apply((id) => installRoutesCommand(id, ROUTES_PATH, routeCommands(ROUTES_PATH, routes), RUNTIME_API.port)),
-      },
+      { container: this.container.id, routes: releaseRoutes(config) },
       { parent: this, dependsOn: args.slotContainers },
     );
 

@@ -3,7 +3,13 @@
 // replace-on-change (uploads included), hence a dynamic resource that applies the routes to the running
 // HAProxy through its runtime API: no reload, no connection closed, requests in flight finish.
 import * as pulumi from '@pulumi/pulumi';
-import type { Routes } from './haproxyConfig';
+import { renderRoutes, routeCommands, type Routes } from './haproxyConfig';
+
+/** The runtime API, on the router container's own loopback: nothing outside the container reaches it. */
+export const RUNTIME_API = { host: '127.0.0.1', port: 9999 } as const;
+
+/** The routes map, beside the official image's haproxy.cfg. */
+export const ROUTES_PATH = '/usr/local/etc/haproxy/routes.map';
 
 /** How long the install waits for the runtime API (a router that just started) before it fails. */
 export const RUNTIME_API_TIMEOUT_SECONDS = 10;
@@ -40,11 +46,7 @@ export interface RouterConfigArgs {
   /** ID of the running router container; a new container gets the routes applied again (replace). */
   container: pulumi.Input<string>;
   /** What each route serves (see routesFor). Changing only this updates in place: a switch. */
-  routes: pulumi.Input<Routes>;
-  /** The routes map file's text (renderRoutes of `routes`). */
-  routesText: pulumi.Input<string>;
-  /** argv of installRoutesCommand for this container. */
-  command: pulumi.Input<string[]>;
+  routes: Routes;
 }
 
 /** What the provider receives (and stores as state): plain values, no closures over this module. */
@@ -64,7 +66,12 @@ export class RouterConfig extends pulumi.dynamic.Resource {
   declare readonly routes: pulumi.Output<Routes>;
 
   constructor(name: string, args: RouterConfigArgs, opts?: pulumi.CustomResourceOptions) {
-    super(routerConfigProvider(), name, { ...args }, opts, 'slipway', 'RouterConfig');
+    // The map text and the command are computed here, so the serialized provider needs nothing else.
+    const command = pulumi
+      .output(args.container)
+      .apply((id) => installRoutesCommand(id, ROUTES_PATH, routeCommands(ROUTES_PATH, args.routes), RUNTIME_API.port));
+    const inputs = { container: args.container, routes: args.routes, routesText: renderRoutes(args.routes), command };
+    super(routerConfigProvider(), name, inputs, opts, 'slipway', 'RouterConfig');
   }
 }
 

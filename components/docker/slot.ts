@@ -8,7 +8,6 @@ import { appConfigFor, envLines, keepsOwnConfig, type AppConfig } from '../appCo
 import { environmentNames, slotTags } from '../naming';
 import { digestOf, slotSpec } from '../slots';
 import { dockerLabels } from './labels';
-import type { Upstream } from './haproxyConfig';
 
 export interface DockerSlotArgs {
   /** The validated stack configuration (target `docker`). */
@@ -24,8 +23,6 @@ export interface DockerSlotArgs {
 }
 
 export class DockerSlot extends pulumi.ComponentResource {
-  /** Where the router reaches this slot on the network; undefined when the slot has no release. */
-  readonly upstream: Upstream | undefined;
   /** The slot's container, when it has a release. */
   readonly container: docker.Container | undefined;
 
@@ -62,9 +59,8 @@ export class DockerSlot extends pulumi.ComponentResource {
         // deployed with another configuration keeps its environment (components/appConfig.ts).
         { parent: this, deleteBeforeReplace: true, ...(keepsOwnConfig(config, slot, app) ? { ignoreChanges: ['envs'] } : {}) },
       );
-      this.upstream = { host: slot, port: config.app.port };
     }
 
-    this.registerOutputs({ upstream: this.upstream });
+    this.registerOutputs({ container: this.container?.id });
   }
 }

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHaproxyConfig, renderRoutes, routesFor, SLOT_HEADER, type Routes } from '../../components/docker/haproxyConfig';
-import { BOOTSTRAP_ROUTES, containerRouterConfig, ROUTES_PATH } from '../../components/docker/router';
+import { BOOTSTRAP_ROUTES, containerRouterConfig } from '../../components/docker/router';
+import { ROUTES_PATH } from '../../components/docker/routerConfig';
 import { idleSlotOf } from '../../components/slots';
 import type { Slot } from '../../stacks/schema';
 import {
