@@ -112,9 +112,8 @@ export async function approve(ctx: DeployContext, stack: string, id: string, by:
   const d = await pendingDeployment(ctx, stack, id);
   const handle = await ctx.engine.selectStack(stack);
   const config = await loadConfig(handle);
-  if (!config.promotion.approvers.includes(by)) {
-    throw new UserError(`${by} is not an approver for ${stack} (slipway:promotion.approvers: ${config.promotion.approvers.join(', ') || 'none'})`);
-  }
+  const refused = approverProblem(config.promotion.approvers, stack, by);
+  if (refused) throw new UserError(refused);
   const release = ctx.lock.acquire(stack, { deploymentId: id, actor: by });
   try {
     await record(ctx, stack, id, 'approved', { by, comment });
@@ -122,6 +121,11 @@ export async function approve(ctx: DeployContext, stack: string, id: string, by:
   } finally {
     release();
   }
+}
+
+/** Why `by` may not decide at `stack`'s gate, or undefined when they are one of its approvers. */
+export function approverProblem(approvers: readonly string[], stack: string, by: string): string | undefined {
+  return approvers.includes(by) ? undefined : `${by} is not an approver for ${stack} (slipway:promotion.approvers: ${approvers.join(', ') || 'none'})`;
 }
 
 /** Ends a deployment at its gate; the idle slot keeps the release for inspection. */

@@ -1,9 +1,10 @@
 // The last result of `slipway parity` and `slipway drift` per stack, kept in `.slipway/checks/<stack>.json`
 // so the console can say whether an environment was last found clean, and when. Written atomically;
 // a missing or unreadable file means "not checked". Holds counts and stack names, never values.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STACK_RE } from '../ledger/events';
+import { writeAtomically } from '../recovery/backupFile';
 
 export interface CheckResult {
   /** ISO time the check ran. */
@@ -45,8 +46,7 @@ export function recordCheck(cwd: string, stack: string, kind: keyof LastChecks, 
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${stack}.json`);
     const next = { ...readLastChecks(cwd, stack), [kind]: result };
-    writeFileSync(`${file}.${process.pid}.tmp`, `${JSON.stringify(next, null, 2)}\n`);
-    renameSync(`${file}.${process.pid}.tmp`, file);
+    writeAtomically(file, `${JSON.stringify(next, null, 2)}\n`, { overwrite: true, label: file, mode: 0o644 });
   } catch {
     // The check's own output already said what it found; the record is for the console only.
   }

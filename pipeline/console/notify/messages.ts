@@ -6,6 +6,7 @@
 import { clip } from '../../../stacks/show';
 import type { DeploymentNotice } from '../events';
 import { EMAIL_ADDRESS } from './config';
+import { escapeHtml } from '../html';
 
 /** Why this person gets the mail. */
 export type Role = 'requester' | 'approver';
@@ -118,12 +119,8 @@ export function compose(notice: DeploymentNotice, role: Role, app?: string): { s
   return { subject, text, html };
 }
 
-/** `&`, `<`, `>`, `"` and `'` as entities: the text shows as written, never as markup. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!);
-}
-
-const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+// The console's escaper: one set of entities for its pages and its mails.
+export { escapeHtml };
 
 /** True for an absolute http or https URL: the only kind a mail links to. */
 export function isWebUrl(s: string): boolean {

@@ -23,22 +23,11 @@ export const EVENT_HEADER = 'X-Slipway-Event';
 /** How far from the receiver's clock a timestamp may be before the request is refused (advice to receivers). */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-/** The JSON body of a webhook request. */
-export interface WebhookPayload {
-  kind: NotificationKind;
-  stack: string;
-  deployment: string;
-  version: string;
-  digest: string;
-  requester: string;
-  /** The environment's public URL, or null while not known. */
-  appUrl: string | null;
-  consoleUrl: string;
-  /** Why it failed; only for `failed`. */
-  reason?: string;
-  /** ISO time the pipeline reported the outcome. */
-  at: string;
-}
+/**
+ * The JSON body of a webhook request: the notice without its approver list, and `appUrl` null while
+ * not known (a documented wire format: webhookPayload copies each field rather than the whole notice).
+ */
+export type WebhookPayload = Omit<DeploymentNotice, 'approvers' | 'appUrl'> & { appUrl: string | null };
 
 export interface WebhookTarget {
   /** How reports name it, e.g. `webhooks[0] (https://hooks.example.com)`. */

@@ -4,7 +4,10 @@
 // what it acts on (404, 409). Then it queues a job: the same `slipway` command a person would type,
 // with the signed-in user as its actor, so the ledger names who did what.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { idleSlotOf } from '../../../components/slots';
+import { rollbackTargetProblem } from '../../ledger/derive';
 import { parseImageRef } from '../../release/build';
+import { approverProblem } from '../../release/deploy';
 import { findUser, mayDeploy } from '../config';
 import { checkWrite, fieldsOf, setSession } from '../guard';
 import { badRequest, conflict, forbidden, notFound, unauthorized } from '../httpError';
@@ -82,7 +85,8 @@ export function registerApi(app: FastifyInstance, ctx: ConsoleContext): void {
       const params = parseInput(deploymentParams, request.params, 'params');
       const note = kind === 'approve' ? parseInput(approveBody, fieldsOf(request.body), 'body').comment : parseInput(rejectBody, fieldsOf(request.body), 'body').reason;
       const { stack, id, o, d } = await deploymentOf(params);
-      if (!o.approvers.includes(user)) throw forbidden(`${user} is not an approver for ${stack} (slipway:promotion.approvers: ${o.approvers.join(', ') || 'none'})`);
+      const refused = approverProblem(o.approvers, stack, user);
+      if (refused) throw forbidden(refused);
       if (d.status !== 'awaiting-approval') throw conflict(`id: deployment ${id} is ${d.status}, not awaiting approval`);
       const artifact = { ref: d.artifact, version: d.version, digest: d.digest };
       const r = await enqueue({ kind, stack, requestedBy: user, deployment: id, artifact, ...(note ? { comment: note } : {}) }, (j) => j.deployment === id);
@@ -111,8 +115,11 @@ export function registerApi(app: FastifyInstance, ctx: ConsoleContext): void {
     const o = await stackOverview(ctx, stack);
     mustDeploy(user, stack);
     if (!o.slots || !o.live) throw conflict(`stack: ${o.error ?? 'the stack file is not valid'}`);
-    const to = o.live === 'blue' ? 'green' : 'blue';
+    const to = idleSlotOf(o.live);
     if (!o.slots[to].version) throw conflict(`stack: slot ${to} of ${stack} has no release to roll back to`);
+    // What the pipeline would refuse, refused here before a job is queued.
+    const never = o.slots[to].digest ? rollbackTargetProblem(o.ledger.deployments, to, o.slots[to].digest) : undefined;
+    if (never) throw conflict(`stack: ${never}`);
     const r = await enqueue({ kind: 'rollback', stack, requestedBy: user }, () => true);
     return accepted(request, reply, r.job, r.existing);
   });

@@ -1,4 +1,5 @@
 // Smaller pages: sign-in, a stack's history, and the rollback confirmation.
+import { idleSlotOf } from '../../../components/slots';
 import { rollbackTargetProblem, type DeploymentSummary, type LiveRelease } from '../../ledger/derive';
 import { csrfField, digest, html, layout, when, type Viewer } from '../html';
 import type { StackOverview } from '../state';
@@ -43,7 +44,7 @@ export function historyPage(viewer: Viewer, stack: string, newestFirst: Deployme
 
 export function rollbackPage(viewer: Viewer, o: StackOverview): string {
   const live = o.live!;
-  const to = live === 'blue' ? 'green' : 'blue';
+  const to = idleSlotOf(live);
   const target = o.slots![to];
   // The pipeline refuses the same; the page says so first instead of offering the button.
   const never = target.version && target.digest ? rollbackTargetProblem(o.ledger.deployments, to, target.digest) : undefined;
