@@ -5,6 +5,7 @@
 import { createHash, scryptSync } from 'node:crypto';
 import { z } from 'zod';
 import { show } from './show';
+import { canonicalJson } from './canonical';
 
 /** What an environment variable name may be (POSIX portable, upper case). */
 export const ENV_NAME_RE = /^[A-Z_][A-Z0-9_]*$/;
@@ -174,10 +175,20 @@ export function secretText(v: unknown): string {
  * no quick test of a guessed secret. What a slot's release records as `config`.
  */
 export function appConfigId(app: string, env: Readonly<Record<string, string>>, secrets: Readonly<Record<string, string>>): string {
+  const key = canonicalJson({ app, env, secrets });
+  const known = configIds.get(key);
+  if (known) return known;
   const names = Object.keys(secrets).sort();
-  const sealed = names.length === 0 ? '' : scryptSync(canonical(secrets), `slipway-app-config:${app}`, 32, { N: 2 ** 14, r: 8, p: 1 }).toString('hex');
-  return createHash('sha256').update(canonical({ env, secrets: names, sealed })).digest('hex').slice(0, 16);
+  const sealed = names.length === 0 ? '' : scryptSync(canonicalJson(secrets), `slipway-app-config:${app}`, 32, { N: 2 ** 14, r: 8, p: 1 }).toString('hex');
+  const id = createHash('sha256').update(canonicalJson({ env, secrets: names, sealed })).digest('hex').slice(0, 16);
+  if (configIds.size >= 64) configIds.clear();
+  configIds.set(key, id);
+  return id;
 }
+
+// The scrypt takes some 30 ms, and one deployment asks for the same id several times (each read of the
+// stack's configuration, the inline program): computed once per process and configuration.
+const configIds = new Map<string, string>();
 
 /** The configuration with no variables: what a release without a recorded `config` ran. */
 export const EMPTY_CONFIG_ID = appConfigId('', {}, {});
@@ -192,13 +203,4 @@ export function recordedConfig(release: { config?: string | undefined }): string
 /** The secret values of the listed names from raw config (`slipway:secret.NAME` → value). */
 export function secretValuesOf(raw: Record<string, unknown>, names: readonly string[]): Record<string, string> {
   return Object.fromEntries(names.filter((n) => raw[secretKey(n)] !== undefined).map((n) => [n, secretText(raw[secretKey(n)])]));
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const keys = Object.keys(v).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
 }

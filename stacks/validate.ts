@@ -6,6 +6,7 @@ import { isSecretEntry, listedSecrets, secretValueProblems } from './appEnv';
 import { arnRegionProblem } from './arns';
 import { AWS_PROVIDER_KEYS, STACK_NAME_MAX } from './limits';
 import { schemaFor, targetSchema, TARGETS, wrongType, type SlipwayConfig } from './schema';
+import { canonicalJson } from './canonical';
 import { clip, show } from './show';
 
 export const NAMESPACE = 'slipway';
@@ -204,13 +205,3 @@ export function configHash(config: SlipwayConfig): string {
   return `sha256:${createHash('sha256').update(canonicalJson(config)).digest('hex')}`;
 }
 
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}

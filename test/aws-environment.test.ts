@@ -14,7 +14,7 @@ import { environmentNames, networkNames } from '../components/naming';
 import { computed, type Plan, type PlannedResource } from '../pipeline/review/plan';
 import { loadStackFile } from '../stacks/load';
 import { SLOTS, type AwsConfig, type Slot } from '../stacks/schema';
-import { canonicalJson } from '../stacks/validate';
+import { canonicalJson } from '../stacks/canonical';
 import { DIGEST_A, DIGEST_B, ROOT, ofType, plan } from './mocks';
 
 const T = {

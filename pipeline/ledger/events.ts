@@ -3,7 +3,7 @@
 // still malformed: readers name such an entry instead of crashing on it).
 import { createHash } from 'node:crypto';
 import type { Slot } from '../../stacks/schema';
-import { canonicalJson } from '../../stacks/validate';
+import { canonicalJson } from '../../stacks/canonical';
 
 export type StepStatus = 'ok' | 'failed' | 'skipped';
 

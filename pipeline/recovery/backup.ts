@@ -4,7 +4,7 @@
 // changes anything; the I/O is in backupFile.ts, the engine side in restore.ts.
 import { createHash } from 'node:crypto';
 import type { AnchorHead } from '../ledger/chain';
-import { canonicalJson } from '../../stacks/validate';
+import { canonicalJson } from '../../stacks/canonical';
 import { isObject } from '../review/values';
 
 /** The format a backup declares; a reader refuses any other. */
