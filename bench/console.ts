@@ -21,6 +21,7 @@ import { buildConsole } from '../pipeline/console/server';
 import { instantPlans, noDocker, REF, testConfig, testProject, writeLedger } from '../test/console/support';
 import { ev, started, step } from '../test/ledger/fixtures';
 import { launchChromium, recordLiveLines, VIEWPORT } from '../test/support/browser';
+import { percentile, round1 } from './stats';
 
 const ENTRIES = 1000;
 const GOALS = { page_p95_ms: 200, event_p95_ms: 500 };
@@ -49,11 +50,6 @@ function history(n: number): LedgerEvent[] {
   return events.slice(0, n);
 }
 
-const pct = (v: number[], p: number) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
-const r1 = (x: number) => Math.round(x * 10) / 10;
 const wall = () => performance.timeOrigin + performance.now();
 
 // A job's command, played by the bench: it writes the lines it is told to, when it is told to.
@@ -135,7 +131,7 @@ async function pageTimes(path: string, cookie: string): Promise<PageTimes> {
     grow();
     changed.push(await time());
   }
-  return { first_ms: r1(first), p50_ms: r1(pct(warm, 50)), p95_ms: r1(pct(warm, 95)), changed_p50_ms: r1(pct(changed, 50)), changed_p95_ms: r1(pct(changed, 95)) };
+  return { first_ms: round1(first), p50_ms: round1(percentile(warm, 50)), p95_ms: round1(percentile(warm, 95)), changed_p50_ms: round1(percentile(changed, 50)), changed_p95_ms: round1(percentile(changed, 95)) };
 }
 
 /** Opens a running deploy job's page in Chromium and times `eventCount` lines from their write to the page; returns the job's path. */
@@ -190,7 +186,7 @@ try {
   const { latencies, jobPath } = await eventLatencies();
   pages['/jobs/:job'] = await pageTimes(jobPath, cookie);
 
-  const events = { count: latencies.length, p50_ms: r1(pct(latencies, 50)), p95_ms: r1(pct(latencies, 95)), max_ms: r1(Math.max(...latencies)) };
+  const events = { count: latencies.length, p50_ms: round1(percentile(latencies, 50)), p95_ms: round1(percentile(latencies, 95)), max_ms: round1(Math.max(...latencies)) };
   const worstPage = Math.max(...Object.values(pages).flatMap((t) => [t.p95_ms, t.changed_p95_ms]));
   const met = worstPage <= GOALS.page_p95_ms && events.p95_ms <= GOALS.event_p95_ms;
   console.log(JSON.stringify({ entries_per_stack: ENTRIES, stacks: stacks.length, runs, pages, events, goals: GOALS, met }));

@@ -4,6 +4,7 @@
 import { firstLine } from '../pipeline/cli/errors';
 import { engineProject, requireEngine } from '../test/engine/project';
 import { rollbacksUnderLoad } from '../test/engine/rollbacks';
+import { percentile } from './stats';
 
 export interface PipelineRollbackResult {
   pipeline_rollback_ms: number | null;
@@ -26,10 +27,9 @@ export async function pipelineRollbacks(n: number): Promise<PipelineRollbackResu
   const p = await engineProject('bswitch');
   try {
     const r = await rollbacksUnderLoad(p, n);
-    const sorted = [...r.wallMs].sort((a, b) => a - b);
     return {
-      pipeline_rollback_ms: Math.round(sorted[Math.ceil(sorted.length / 2) - 1]!),
-      pipeline_rollback_ms_max: Math.round(sorted[sorted.length - 1]!),
+      pipeline_rollback_ms: Math.round(percentile(r.wallMs, 50)),
+      pipeline_rollback_ms_max: Math.round(Math.max(...r.wallMs)),
       pipeline_requests: r.stats.requests,
       pipeline_failed: r.stats.failed,
       pipeline_reset_connections: r.stats.resets,

@@ -19,6 +19,7 @@ import { hostHaproxyVersion, startHaproxy, startSlotServer, type HaproxyProcess 
 import { startLoad, type Load } from '../test/support/load';
 import { freePorts } from '../test/support/ports';
 import { pipelineRollbacks } from './pipelineRollback';
+import { percentile, round1 } from './stats';
 
 const CONCURRENCY = 8;
 const SWITCH_TIMEOUT_MS = 10_000;
@@ -37,13 +38,6 @@ function count(): number {
   return n;
 }
 
-/** Nearest-rank percentile. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
-const round = (ms: number) => Math.round(ms * 10) / 10;
 const both = { blue: true, green: true };
 
 async function main(): Promise<number> {
@@ -106,11 +100,11 @@ async function main(): Promise<number> {
       failed: stats.failed,
       reset_connections: stats.resets,
       switches: switches.length,
-      switch_ms_p50: round(percentile(switches, 50)),
-      switch_ms_max: round(Math.max(...switches)),
-      rollback_ms: round(percentile(rollbacks, 50)),
-      rollback_ms_max: round(Math.max(...rollbacks)),
-      apply_ms_p50: round(percentile(applies, 50)),
+      switch_ms_p50: round1(percentile(switches, 50)),
+      switch_ms_max: round1(Math.max(...switches)),
+      rollback_ms: round1(percentile(rollbacks, 50)),
+      rollback_ms_max: round1(Math.max(...rollbacks)),
+      apply_ms_p50: round1(percentile(applies, 50)),
       ...pipeline,
     };
     console.log(JSON.stringify(result));
