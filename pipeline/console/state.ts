@@ -14,7 +14,7 @@ import { Ledger } from '../ledger/store';
 import { deploymentLockDir } from '../release/context';
 import { deploymentLockFile, liveHolder, type LockOwner } from '../release/lock';
 import { knownUrls, type StackUrls } from '../release/urls';
-import { readLastChecks, type LastChecks } from '../review/lastChecks';
+import { checksFile, readLastChecks, type LastChecks } from '../review/lastChecks';
 
 /** A ledger as the pages use it: every deployment folded once, newest last. */
 export interface LedgerView {
@@ -90,6 +90,7 @@ export class ConsoleState {
   readonly ledger: Ledger;
   readonly lockDir: string;
   private readonly ledgers = new FileCache<LedgerView>();
+  private readonly checks = new FileCache<LastChecks>();
   private readonly configs = new FileCache<{ ok: true; config: SlipwayConfig } | { ok: false; errors: string[] }>();
   /** URLs learnt from jobs' outcomes (AWS stacks: the engine's outputs), by stack. */
   private readonly learnt = new Map<string, StackUrls>();
@@ -121,7 +122,11 @@ export class ConsoleState {
   }
 
   async overview(stack: string): Promise<StackOverview> {
-    const [loaded, ledger] = await Promise.all([this.config(stack), this.ledgerView(stack)]);
+    const [loaded, ledger, checks] = await Promise.all([
+      this.config(stack),
+      this.ledgerView(stack),
+      this.checks.get(checksFile(this.cwd, stack), async () => readLastChecks(this.cwd, stack)),
+    ]);
     const lock = this.lockHolder(stack);
     const last = ledger.deployments.filter((d) => d.kind === 'deploy' || d.kind === 'rollback').at(-1);
     const open = ledger.deployments.filter((d) => d.kind === 'deploy' && d.status === 'running').at(-1);
@@ -130,7 +135,7 @@ export class ConsoleState {
       approvers: [] as string[],
       ledger,
       pending: ledger.deployments.filter((d) => d.status === 'awaiting-approval'),
-      checks: readLastChecks(this.cwd, stack),
+      checks,
       ...(last ? { last } : {}),
       ...(open && !lock ? { interrupted: open } : {}),
       ...(lock ? { lock } : {}),

@@ -25,11 +25,16 @@ export function checksDir(cwd: string): string {
   return join(cwd, '.slipway', 'checks');
 }
 
+/** The file holding `stack`'s last results. */
+export function checksFile(cwd: string, stack: string): string {
+  return join(checksDir(cwd), `${stack}.json`);
+}
+
 /** What was last recorded for `stack`; empty when nothing was (or the file is unreadable). */
 export function readLastChecks(cwd: string, stack: string): LastChecks {
   if (!STACK_RE.test(stack)) return {};
   try {
-    const doc = JSON.parse(readFileSync(join(checksDir(cwd), `${stack}.json`), 'utf8')) as LastChecks;
+    const doc = JSON.parse(readFileSync(checksFile(cwd, stack), 'utf8')) as LastChecks;
     const ok = (r: unknown): r is CheckResult =>
       typeof r === 'object' && r !== null && typeof (r as CheckResult).at === 'string' && typeof (r as CheckResult).clean === 'boolean' && typeof (r as CheckResult).summary === 'string';
     return { ...(ok(doc.drift) ? { drift: doc.drift } : {}), ...(ok(doc.parity) ? { parity: doc.parity } : {}) };
@@ -44,7 +49,7 @@ export function recordCheck(cwd: string, stack: string, kind: keyof LastChecks, 
   try {
     const dir = checksDir(cwd);
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${stack}.json`);
+    const file = checksFile(cwd, stack);
     const next = { ...readLastChecks(cwd, stack), [kind]: result };
     writeAtomically(file, `${JSON.stringify(next, null, 2)}\n`, { overwrite: true, label: file, mode: 0o644 });
   } catch {
