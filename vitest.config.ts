@@ -2,8 +2,8 @@ import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Three suites: `unit` (fast, no external processes: pure functions, mocks, real local HTTP servers),
-// `real` (Docker engine, HAProxy, browsers) and `engine` (the real Pulumi CLI built by engine:build, the
-// provider doubles and Docker), the slower two run by .ci/run after the unit suite.
+// `real` (Docker engine, HAProxy) and `engine` (the real Pulumi CLI built by engine:build, the
+// provider doubles, Docker and Chromium), the slower two run by .ci/run after the unit suite.
 export default defineConfig({
   test: {
     // Every core: vitest's default leaves one free, which on a 2-core machine runs the unit files one
