@@ -151,6 +151,11 @@ export interface Ending {
   testUrl?: string;
 }
 
+/** The ledger deployment a job ran: its --json result says, else the job knew, else its progress named it. */
+export function deploymentIdOf(job: Job, result: Record<string, unknown> | undefined, lines: readonly LogLine[]): string | undefined {
+  return (typeof result?.deploymentId === 'string' ? result.deploymentId : undefined) ?? job.deployment ?? lines.filter((l) => l.deployment).at(-1)?.deployment;
+}
+
 /**
  * What a finished job means, from its exit code (undefined when the console did not see the process
  * end), what it printed, and its deployment as the ledger now tells it.
@@ -161,7 +166,7 @@ export function endingOf(job: Job, exitCode: number | null | undefined, stdout: 
     ...(typeof result?.publicUrl === 'string' && result.publicUrl ? { publicUrl: result.publicUrl } : {}),
     ...(typeof result?.testUrl === 'string' && result.testUrl ? { testUrl: result.testUrl } : {}),
   };
-  const id = (typeof result?.deploymentId === 'string' ? result.deploymentId : undefined) ?? job.deployment ?? lines.filter((l) => l.deployment).at(-1)?.deployment;
+  const id = deploymentIdOf(job, result, lines);
   const base = { ...(id ? { deployment: id } : {}), ...urls };
   const error = errorLine(lines);
   const version = job.artifact?.version ?? deployment?.version ?? '';

@@ -8,7 +8,8 @@ import { newDeploymentId } from '../../release/deploy';
 import { firstLine } from '../../cli/errors';
 import type { DeploymentNotice, NotificationKind, Notifier } from '../events';
 import type { ConsoleState } from '../state';
-import { commandArgs, endingOf, errorLine, EXIT_LOCK_HELD, readLogLine, type Ending, type Job, type LogLine } from './job';
+import { commandArgs, deploymentIdOf, endingOf, errorLine, EXIT_LOCK_HELD, readLogLine, readResult, type Ending, type Job, type LogLine } from './job';
+import type { DeploymentSummary } from '../../ledger/derive';
 import { processAlive, type CommandRunner, type RunningCommand } from './runner';
 import { JOBS_KEPT, type JobStore } from './store';
 
@@ -227,7 +228,8 @@ export class JobManager {
   private async finish(job: Job, code: number | null | undefined): Promise<void> {
     const lines = await this.lines(job.id);
     this.followed.delete(job.id);
-    const id = job.deployment ?? lines.filter((l) => l.deployment).at(-1)?.deployment;
+    const stdout = await this.opts.store.readOut(job.id);
+    const id = deploymentIdOf(job, readResult(stdout), lines);
     const view = await this.opts.state.ledgerView(job.stack).catch(() => undefined);
     const deployment = id ? view?.byId.get(id) : undefined;
     if (code === EXIT_LOCK_HELD && !this.stopping) {
@@ -239,11 +241,11 @@ export class JobManager {
       this.retries.set(job.stack, setTimeout(() => this.pump(job.stack), this.opts.retryMs ?? 1000));
       return;
     }
-    const ending = endingOf(job, code, await this.opts.store.readOut(job.id), lines, deployment);
+    const ending = endingOf(job, code, stdout, lines, deployment);
     job.exitCode = code ?? null;
     this.opts.state.learnUrls(job.stack, ending);
     await this.settle(job, ending);
-    await this.notify(job, ending);
+    await this.notify(job, ending, deployment);
     this.pump(job.stack);
   }
 
@@ -270,13 +272,12 @@ export class JobManager {
   }
 
   /** Tells the requester (and approvers) how a deployment they asked for, or approved, ended. */
-  private async notify(job: Job, ending: Ending): Promise<void> {
+  private async notify(job: Job, ending: Ending, d: DeploymentSummary | undefined): Promise<void> {
     if (job.kind !== 'deploy' && job.kind !== 'approve') return;
     const kinds: Partial<Record<Job['status'], NotificationKind>> = { succeeded: 'ready', failed: 'failed', 'awaiting-approval': 'awaiting-approval' };
     const kind = kinds[ending.status];
     if (!kind) return;
     const overview = await this.opts.state.overview(job.stack).catch(() => undefined);
-    const d = ending.deployment ? overview?.ledger.byId.get(ending.deployment) : undefined;
     const notice: DeploymentNotice = {
       kind,
       stack: job.stack,
