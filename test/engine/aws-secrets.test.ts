@@ -4,7 +4,7 @@
 // the execution role may read exactly those secrets, the slot that was live keeps its task definition
 // and its secret's value, and the state holds the values only encrypted. Nothing reaches AWS: the smoke
 // checks and alarms, which only AWS could answer, are stubbed (as in aws-recovery.test.ts).
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { execa } from 'execa';
@@ -14,7 +14,7 @@ import { createPulumiEngine } from '../../pipeline/engine/automation';
 import { deploy, type DeployContext } from '../../pipeline/release/deploy';
 import { deployContext } from '../../pipeline/release/context';
 import { ROOT } from '../mocks';
-import { engineProject, type EngineProject } from './project';
+import { engineProject, filesMatching, type EngineProject } from './project';
 
 const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/slipway/shop-dev';
 const ARTIFACT = { ref: `${REPO}:1.0.0@sha256:${'a'.repeat(64)}`, digest: `sha256:${'a'.repeat(64)}`, version: '1.0.0' };
@@ -135,16 +135,7 @@ describe.sequential('app secrets on an AWS stack (real engine, aws double)', () 
     const { text } = await exported(false);
     expect(text).toContain('ciphertext');
     expect(text).not.toMatch(LEAKS);
-    const files: string[] = [];
-    const walk = (d: string) => {
-      for (const n of readdirSync(d)) {
-        const f = join(d, n);
-        if (statSync(f).isDirectory()) walk(f);
-        else if (LEAKS.test(readFileSync(f).toString('latin1'))) files.push(f);
-      }
-    };
-    walk(join(p.dir, '.slipway'));
-    expect(files).toEqual([]);
+    expect(filesMatching(join(p.dir, '.slipway'), LEAKS)).toEqual([]);
     expect(readFileSync(join(p.dir, 'stacks', 'Pulumi.dev.yaml'), 'utf8')).not.toMatch(LEAKS);
   });
 });

@@ -2,7 +2,7 @@
 // in a temp dir (its own .slipway state and ledger), one Docker stack with free ports and the local
 // images, driven the way a user drives it: `node bin/slipway.mjs …` in a shell that sourced
 // test/providers/env.sh, against the CLI that `npm run engine:build` made.
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -136,4 +136,18 @@ export async function versionAt(url: string): Promise<string> {
 /** Container id of `name`, or '' when it does not exist. */
 export async function containerId(name: string): Promise<string> {
   return (await docker(['inspect', '-f', '{{.Id}}', name]).catch(() => '')).trim();
+}
+
+/** Files under `dir` whose bytes match `pattern` (a secret's value, written where it must never be). */
+export function filesMatching(dir: string, pattern: RegExp): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const f = join(d, name);
+      if (statSync(f).isDirectory()) walk(f);
+      else if (pattern.test(readFileSync(f).toString('latin1'))) found.push(f);
+    }
+  };
+  walk(dir);
+  return found;
 }

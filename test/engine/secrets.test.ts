@@ -4,13 +4,13 @@
 // the value is nowhere in plain text: not in the state (raw files or `pulumi stack export`), the stack
 // file, the ledger, or anything `slipway` prints.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
 import { docker } from '../support/docker';
 import { ROOT } from '../mocks';
-import { containerId, engineProject, versionAt, type EngineProject } from './project';
+import { containerId, engineProject, filesMatching, versionAt, type EngineProject } from './project';
 
 const FIRST = 'postgres://shop:first-Zq81vX@db-one.internal/shop';
 const SECOND = 'postgres://shop:second-Pw27kT@db-two.internal/shop';
@@ -59,19 +59,6 @@ async function deployToGate(): Promise<string> {
 const approve = (id: string) => slipway(['approve', '--stack', 'local', '--id', id, '--by', 'alice']);
 
 /** Every file under `dir` whose bytes hold a value. */
-function filesWithValues(dir: string): string[] {
-  const found: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const f = join(d, name);
-      if (statSync(f).isDirectory()) walk(f);
-      else if (LEAKS.test(readFileSync(f).toString('latin1'))) found.push(f);
-    }
-  };
-  walk(dir);
-  return found;
-}
-
 beforeAll(async () => {
   p = await engineProject('secrets');
   p.writeStack('local', { approval: 'manual', approvers: ['alice'], bakeSeconds: 1 });
@@ -154,7 +141,7 @@ describe.sequential('app secrets on the real engine (local stack)', () => {
     expect(exported.exitCode, exported.all).toBe(0);
     expect(exported.stdout).toContain('ciphertext');
     expect(exported.stdout).not.toMatch(LEAKS);
-    expect([...filesWithValues(at('.slipway')), ...filesWithValues(at('.pulumi-home'))]).toEqual([]);
+    expect([...filesMatching(at('.slipway'), LEAKS), ...filesMatching(at('.pulumi-home'), LEAKS)]).toEqual([]);
     expect(readFileSync(stackFile(), 'utf8')).not.toMatch(LEAKS);
     for (const args of [['status', '--stack', 'local'], ['history', '--stack', 'local', '--json'], ['plan', '--stack', 'local'], ['plan', '--stack', 'local', '--json'], ['preview', '--stack', 'local']]) {
       await slipway(args);
