@@ -17,14 +17,14 @@ import { deployContext } from '../../pipeline/release/context';
 import type { SmokeOptions, SmokeReport } from '../../pipeline/release/smoke';
 import { loadStackFile } from '../../stacks/load';
 import { ROOT } from '../mocks';
-import { engineProject, type EngineProject } from './project';
+import { doublesEnv, engineProject, type EngineProject } from './project';
 
 const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/slipway/shop-dev';
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 let p: EngineProject;
 let env: Record<string, string | undefined>;
 let smokes: SmokeOptions[];
-const savedPath = process.env.PATH;
+let restorePath = () => {};
 
 const engine = (): EnginePort => createPulumiEngine({ root: p.dir, env: env as NodeJS.ProcessEnv, targetOf: () => 'aws' });
 const context = (): RecoveryContext => ({
@@ -54,18 +54,12 @@ beforeAll(async () => {
   };
   writeFileSync(file, stringify(doc));
   mkdirSync(stateDir(), { recursive: true });
-  process.env.PATH = `${join(ROOT, 'test/providers/bin')}:${join(ROOT, '.slipway/pulumi/bin')}:${savedPath}`;
-  env = {
-    ...process.env,
-    PULUMI_BACKEND_URL: `file://${stateDir()}`,
-    PULUMI_CONFIG_PASSPHRASE: '',
-    PULUMI_HOME: join(p.dir, '.pulumi-home'),
-    PULUMI_SKIP_UPDATE_CHECK: 'true',
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
-  };
+  const doubles = doublesEnv(p.dir, stateDir());
+  env = doubles.env;
+  restorePath = doubles.restore;
 });
 afterAll(async () => {
-  process.env.PATH = savedPath;
+  restorePath();
   await p?.cleanup();
 });
 

@@ -14,7 +14,7 @@ import { createPulumiEngine } from '../../pipeline/engine/automation';
 import { deploy, type DeployContext } from '../../pipeline/release/deploy';
 import { deployContext } from '../../pipeline/release/context';
 import { ROOT } from '../mocks';
-import { engineProject, filesMatching, type EngineProject } from './project';
+import { doublesEnv, engineProject, filesMatching, type EngineProject } from './project';
 
 const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/slipway/shop-dev';
 const ARTIFACT = { ref: `${REPO}:1.0.0@sha256:${'a'.repeat(64)}`, digest: `sha256:${'a'.repeat(64)}`, version: '1.0.0' };
@@ -32,7 +32,7 @@ interface StateResource {
 
 let p: EngineProject;
 let env: Record<string, string | undefined>;
-const savedPath = process.env.PATH;
+let restorePath = () => {};
 const stateDir = () => join(p.dir, '.slipway', 'state-aws');
 
 const context = (): DeployContext => ({
@@ -80,22 +80,16 @@ beforeAll(async () => {
   doc.config['slipway:promotion'].bakeSeconds = 0;
   writeFileSync(file, stringify(doc));
   mkdirSync(stateDir(), { recursive: true });
-  process.env.PATH = `${join(ROOT, 'test/providers/bin')}:${join(ROOT, '.slipway/pulumi/bin')}:${savedPath}`;
-  env = {
-    ...process.env,
-    PULUMI_BACKEND_URL: `file://${stateDir()}`,
-    PULUMI_CONFIG_PASSPHRASE: '',
-    PULUMI_HOME: join(p.dir, '.pulumi-home'),
-    PULUMI_SKIP_UPDATE_CHECK: 'true',
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
-  };
+  const doubles = doublesEnv(p.dir, stateDir());
+  env = doubles.env;
+  restorePath = doubles.restore;
   // The stack exists once selected; then its secret can be set, encrypted with its passphrase.
   await createPulumiEngine({ root: p.dir, env: env as NodeJS.ProcessEnv, targetOf: () => 'aws' }).selectStack('dev');
   const set = await pulumi(['config', 'set', '--secret', 'slipway:secret.DATABASE_URL'], FIRST);
   expect(set.exitCode, set.all).toBe(0);
 }, 120_000);
 afterAll(async () => {
-  process.env.PATH = savedPath;
+  restorePath();
   await p?.cleanup();
 });
 

@@ -151,3 +151,23 @@ export function filesMatching(dir: string, pattern: RegExp): string[] {
   walk(dir);
   return found;
 }
+
+/**
+ * For an engine driven in this process (the adapter, not `slipway`): what test/providers/env.sh sets up
+ * — the provider doubles and the built CLI first on PATH (the engine finds plugins through this
+ * process's PATH, so it is set here too; `restore` puts it back) — with a file backend in `stateDir`
+ * and the project's own PULUMI_HOME.
+ */
+export function doublesEnv(dir: string, stateDir: string): { env: NodeJS.ProcessEnv; restore: () => void } {
+  const saved = process.env.PATH;
+  process.env.PATH = `${join(ROOT, 'test/providers/bin')}:${join(ROOT, '.slipway/pulumi/bin')}:${saved}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PULUMI_CONFIG_PASSPHRASE: '',
+    PULUMI_HOME: join(dir, '.pulumi-home'),
+    PULUMI_SKIP_UPDATE_CHECK: 'true',
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+  };
+  return { env, restore: () => void (process.env.PATH = saved) };
+}
